@@ -15,7 +15,7 @@ all: build
 
 ## build: the creditctl CLI and the chaincode server
 build:
-	$(GO) build -o $(BIN)/ ./cli/creditctl
+	$(GO) build -o $(BIN)/ ./cli/creditctl ./chaincode/cmd/creditcc
 
 ## unit: unit tests only (no network)
 unit:
