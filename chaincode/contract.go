@@ -31,8 +31,6 @@ func New() (*contractapi.ContractChaincode, error) {
 		return nil, fmt.Errorf("create chaincode: %w", err)
 	}
 	cc.DefaultContract = ContractName
-	cc.Info.Title = "credit"
-	cc.Info.Version = "1.0.0"
 	return cc, nil
 }
 
@@ -97,69 +95,4 @@ func read[R any](ctx contractapi.TransactionContextInterface, name, arg string,
 	}
 	out, err := credit.EncodeResult(res)
 	return out, wire(err)
-}
-
-// RegisterCounty registers the calling MSP as a county (admin).
-func (c *Contract) RegisterCounty(ctx contractapi.TransactionContextInterface, req string) (string, error) {
-	return write(ctx, "register county", req, func(l *ledger, r *credit.RegisterCountyRequest, a credit.Actor, tx credit.Tx) (credit.Change, error) {
-		byCode, err := l.county(r.Code)
-		if err != nil {
-			return credit.Change{}, err
-		}
-		ch, err := credit.RegisterCounty(*r, byCode, a.County, a, tx)
-		if err != nil {
-			return ch, err
-		}
-		// The registry entry is written in this transaction, and a
-		// transaction does not read its own writes: seed the cache so the
-		// new keys get the new county's endorsement policy.
-		l.counties[r.Code] = ch.Result.(*credit.County)
-		return ch, nil
-	})
-}
-
-// MakeCommitment records a credit commitment (officer).
-func (c *Contract) MakeCommitment(ctx contractapi.TransactionContextInterface, req string) (string, error) {
-	return write(ctx, "make commitment", req, func(l *ledger, r *credit.MakeCommitmentRequest, a credit.Actor, tx credit.Tx) (credit.Change, error) {
-		if err := credit.ValidateID("id", r.ID); err != nil {
-			return credit.Change{}, err
-		}
-		if err := l.mustBeNew(credit.TypeCommitment, r.ID); err != nil {
-			return credit.Change{}, err
-		}
-		lookup, calErr := l.calendars()
-		ch, err := credit.MakeCommitment(*r, a, tx, lookup)
-		if err != nil {
-			return ch, err
-		}
-		return ch, calErr()
-	})
-}
-
-// GetRecordRequest is the argument of GetRecord and RecordHistory.
-type GetRecordRequest struct {
-	Kind string `json:"kind"`
-	ID   string `json:"id"`
-}
-
-// GetRecord returns a record with its derived state.
-func (c *Contract) GetRecord(ctx contractapi.TransactionContextInterface, req string) (string, error) {
-	return read(ctx, "get record", req, func(l *ledger, r *GetRecordRequest, tx credit.Tx) (any, error) {
-		if err := credit.ValidateID("id", r.ID); err != nil {
-			return nil, err
-		}
-		rec, err := l.record(r.Kind, r.ID)
-		if err != nil {
-			return nil, err
-		}
-		rec.Derive(tx.Date())
-		return rec, nil
-	})
-}
-
-// InstallCalendar installs the working-day calendar of one year (admin).
-func (c *Contract) InstallCalendar(ctx contractapi.TransactionContextInterface, req string) (string, error) {
-	return write(ctx, "install calendar", req, func(l *ledger, r *credit.Calendar, a credit.Actor, tx credit.Tx) (credit.Change, error) {
-		return credit.InstallCalendar(*r, a, tx)
-	})
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/countycredit/creditledger/chaincode/credit"
@@ -138,7 +137,10 @@ func (l *ledger) record(kind, id string) (credit.Record, error) {
 
 // mustBeNew refuses an ID already used by a record of that kind (DESIGN §5:
 // a retried transaction can never create a second record).
-func (l *ledger) mustBeNew(kind, id string) error {
+func (l *ledger) mustBeNew(kind, field, id string) error {
+	if err := credit.ValidateRef(field, id); err != nil {
+		return err
+	}
 	b, err := l.get(credit.RecordKey(kind, id))
 	if err != nil {
 		return err
@@ -147,6 +149,67 @@ func (l *ledger) mustBeNew(kind, id string) error {
 		return fmt.Errorf("%s %s: %w", kind, id, credit.ErrExists)
 	}
 	return nil
+}
+
+// typed loads a record of kind named by a request field, checking the ID.
+func typed[T credit.Record](l *ledger, kind, field, id string) (T, error) {
+	var zero T
+	if err := credit.ValidateRef(field, id); err != nil {
+		return zero, err
+	}
+	rec, err := l.record(kind, id)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := rec.(T)
+	if !ok {
+		return zero, fmt.Errorf("%s %s: stored record has type %T", kind, id, rec)
+	}
+	return t, nil
+}
+
+func (l *ledger) commitment(field, id string) (*credit.Commitment, error) {
+	return typed[*credit.Commitment](l, credit.TypeCommitment, field, id)
+}
+
+func (l *ledger) punishment(field, id string) (*credit.Punishment, error) {
+	return typed[*credit.Punishment](l, credit.TypePunishment, field, id)
+}
+
+func (l *ledger) repair(field, id string) (*credit.Repair, error) {
+	return typed[*credit.Repair](l, credit.TypeRepair, field, id)
+}
+
+// installedRuleSets returns the rule sets installed on the ledger.
+func (l *ledger) installedRuleSets() ([]credit.RuleSet, error) {
+	it, err := l.stub.GetStateByPartialCompositeKey(credit.TypeRuleSet, nil)
+	if err != nil {
+		return nil, fmt.Errorf("list rule sets: %w", err)
+	}
+	defer it.Close()
+	var out []credit.RuleSet
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("list rule sets: %w", err)
+		}
+		rs, err := credit.UnmarshalRuleSet(kv.GetValue())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs)
+	}
+	return out, nil
+}
+
+// ruleSets returns the rule sets in force: the installed ones and the
+// built-in default, sorted by effective date.
+func (l *ledger) ruleSets() ([]credit.RuleSet, error) {
+	installed, err := l.installedRuleSets()
+	if err != nil {
+		return nil, err
+	}
+	return credit.WithDefault(installed), nil
 }
 
 // calendars returns a lookup of the installed calendars. A calendar that
@@ -245,5 +308,3 @@ func (l *ledger) apply(ch credit.Change) error {
 	}
 	return nil
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

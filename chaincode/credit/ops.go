@@ -70,6 +70,7 @@ type Change struct {
 
 var (
 	idPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$`)
+	refPattern  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{2,127}$`)
 	deptPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
 	hashPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
@@ -88,6 +89,18 @@ func ValidateID(field, id string) error {
 	}
 	if !idPattern.MatchString(id) {
 		return invalid(field, "%q must match %s (3-64 letters, digits, '.', '_' or '-', starting with a letter or digit)", id, idPattern)
+	}
+	return nil
+}
+
+// ValidateRef checks a reference to an existing record: a client-chosen ID
+// or a derived one ("<id>.breach", "<id>.commitment"), up to 128 characters.
+func ValidateRef(field, id string) error {
+	if id == "" {
+		return invalid(field, "is required")
+	}
+	if !refPattern.MatchString(id) {
+		return invalid(field, "%q must match %s", id, refPattern)
 	}
 	return nil
 }
