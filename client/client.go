@@ -1,0 +1,322 @@
+package client
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-gateway/pkg/hash"
+	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+)
+
+// Config says which peer to talk to, as whom, and on which channel.
+type Config struct {
+	// Signer is the caller's identity (LoadMSP).
+	Signer *Signer
+	// PeerAddress is host:port of the peer's Gateway service.
+	PeerAddress string
+	// TLSRootCertFile is the PEM file of the CA that issued the peer's TLS
+	// certificate.
+	TLSRootCertFile string
+	// HostOverride is the TLS server name to verify, when the address is an
+	// IP (the peer's host name from the profile). Empty: the address host.
+	HostOverride string
+	// Channel and Chaincode default to "credit".
+	Channel   string
+	Chaincode string
+	// Timeouts per stage; zero fields take DefaultTimeouts.
+	Timeouts Timeouts
+	// Retry governs resubmission after MVCC conflicts; zero takes
+	// DefaultRetry.
+	Retry Retry
+}
+
+// Timeouts bound each stage of a call. A call's context can shorten them.
+type Timeouts struct {
+	Evaluate     time.Duration
+	Endorse      time.Duration
+	Submit       time.Duration
+	CommitStatus time.Duration
+}
+
+// DefaultTimeouts suit a local or county-to-county network.
+var DefaultTimeouts = Timeouts{
+	Evaluate:     15 * time.Second,
+	Endorse:      30 * time.Second,
+	Submit:       15 * time.Second,
+	CommitStatus: 60 * time.Second,
+}
+
+// Retry is the backoff policy for transactions invalidated by a read
+// conflict. Attempts counts every try, the first included.
+type Retry struct {
+	Attempts int
+	Initial  time.Duration
+	Max      time.Duration
+}
+
+// DefaultRetry tries five times, waiting 100 ms, 200 ms, 400 ms, 800 ms.
+var DefaultRetry = Retry{Attempts: 5, Initial: 100 * time.Millisecond, Max: 2 * time.Second}
+
+// Client is a connection to one peer's Gateway for one signing identity.
+// It is safe for concurrent use.
+type Client struct {
+	cfg      Config
+	conn     *grpc.ClientConn
+	gw       *client.Gateway
+	contract *client.Contract
+	network  *client.Network
+	// sleep and submitOne are replaced in tests.
+	sleep     func(context.Context, time.Duration) error
+	submitOne func(ctx context.Context, fn string, arg []byte) ([]byte, Result, error)
+}
+
+// Connect dials the peer and returns a Client. It does not block for the
+// connection: the first call reports an unreachable peer.
+func Connect(cfg Config) (*Client, error) {
+	if cfg.Signer == nil {
+		return nil, errors.New("connect: no signing identity")
+	}
+	if cfg.PeerAddress == "" {
+		return nil, errors.New("connect: no peer address")
+	}
+	if cfg.Channel == "" {
+		cfg.Channel = "credit"
+	}
+	if cfg.Chaincode == "" {
+		cfg.Chaincode = "credit"
+	}
+	cfg.Timeouts = cfg.Timeouts.withDefaults()
+	if cfg.Retry.Attempts <= 0 {
+		cfg.Retry = DefaultRetry
+	}
+
+	pool := x509.NewCertPool()
+	certs, err := readPEMCerts(cfg.TLSRootCertFile)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: tls root: %w", cfg.PeerAddress, err)
+	}
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	creds := credentials.NewClientTLSFromCert(pool, cfg.HostOverride)
+	conn, err := grpc.NewClient(cfg.PeerAddress, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", cfg.PeerAddress, err)
+	}
+
+	id, err := identity.NewX509Identity(cfg.Signer.MSPID, cfg.Signer.Certificate)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("connect: identity: %w", err)
+	}
+	gw, err := client.Connect(id,
+		client.WithSign(cfg.Signer.Sign),
+		client.WithHash(hash.SHA256),
+		client.WithClientConnection(conn),
+		client.WithEvaluateTimeout(cfg.Timeouts.Evaluate),
+		client.WithEndorseTimeout(cfg.Timeouts.Endorse),
+		client.WithSubmitTimeout(cfg.Timeouts.Submit),
+		client.WithCommitStatusTimeout(cfg.Timeouts.CommitStatus),
+	)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("connect: gateway: %w", err)
+	}
+	network := gw.GetNetwork(cfg.Channel)
+	c := &Client{
+		cfg:      cfg,
+		conn:     conn,
+		gw:       gw,
+		network:  network,
+		contract: network.GetContract(cfg.Chaincode),
+		sleep:    sleepCtx,
+	}
+	c.submitOne = c.submitOnce
+	return c, nil
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	d := DefaultTimeouts
+	if t.Evaluate > 0 {
+		d.Evaluate = t.Evaluate
+	}
+	if t.Endorse > 0 {
+		d.Endorse = t.Endorse
+	}
+	if t.Submit > 0 {
+		d.Submit = t.Submit
+	}
+	if t.CommitStatus > 0 {
+		d.CommitStatus = t.CommitStatus
+	}
+	return d
+}
+
+// Close closes the Gateway and the connection.
+func (c *Client) Close() error {
+	gerr := c.gw.Close()
+	cerr := c.conn.Close()
+	return errors.Join(gerr, cerr)
+}
+
+// MSPID is the caller's MSP.
+func (c *Client) MSPID() string { return c.cfg.Signer.MSPID }
+
+// Channel is the channel name.
+func (c *Client) Channel() string { return c.cfg.Channel }
+
+// Result describes the transaction behind a call's answer.
+type Result struct {
+	// TxID is the transaction ID (of the last attempt, for a retried
+	// submit).
+	TxID string
+	// BlockNumber is the block that committed a submitted transaction; 0
+	// for an evaluate.
+	BlockNumber uint64
+	// Attempts is how many transactions Submit sent (1 unless retried).
+	Attempts int
+}
+
+// Evaluate calls a read-only chaincode function on the connected peer with
+// req marshalled as its one JSON argument, and decodes the JSON result into
+// out (unless out is nil). Nothing is sent to the orderer.
+func (c *Client) Evaluate(ctx context.Context, fn string, req, out any) (Result, error) {
+	arg, err := json.Marshal(req)
+	if err != nil {
+		return Result{}, &TxError{Op: fn, Stage: StageEvaluate, Err: fmt.Errorf("encode request: %w", err)}
+	}
+	proposal, err := c.contract.NewProposal(fn, client.WithBytesArguments(arg))
+	if err != nil {
+		return Result{}, &TxError{Op: fn, Stage: StageEvaluate, Err: err}
+	}
+	res := Result{TxID: proposal.TransactionID()}
+	ectx, cancel := context.WithTimeout(ctx, c.cfg.Timeouts.Evaluate)
+	defer cancel()
+	payload, err := proposal.EvaluateWithContext(ectx)
+	if err != nil {
+		return res, newTxError(fn, StageEvaluate, res.TxID, err)
+	}
+	if err := decode(fn, payload, out); err != nil {
+		return res, &TxError{Op: fn, Stage: StageEvaluate, TxID: res.TxID, Err: err}
+	}
+	return res, nil
+}
+
+// Submit endorses fn with req as its one JSON argument, sends it to the
+// orderer, waits for it to commit, and decodes the endorsed result into out.
+//
+// A transaction invalidated by an MVCC or phantom-read conflict is built
+// again (a new transaction ID) and resubmitted with backoff, up to
+// Retry.Attempts times. Any other failure is returned at once as a
+// *TxError; one whose commit outcome is unknown matches ErrCommitUnknown.
+func (c *Client) Submit(ctx context.Context, fn string, req, out any) (Result, error) {
+	arg, err := json.Marshal(req)
+	if err != nil {
+		return Result{}, &TxError{Op: fn, Stage: StageEndorse, Err: fmt.Errorf("encode request: %w", err)}
+	}
+	backoff := c.cfg.Retry.Initial
+	var res Result
+	for attempt := 1; ; attempt++ {
+		res.Attempts = attempt
+		payload, r, err := c.submitOne(ctx, fn, arg)
+		res.TxID, res.BlockNumber = r.TxID, r.BlockNumber
+		if err == nil {
+			if err := decode(fn, payload, out); err != nil {
+				return res, &TxError{Op: fn, Stage: StageCommit, TxID: res.TxID, Err: err}
+			}
+			return res, nil
+		}
+		if !retryable(err) || attempt >= c.cfg.Retry.Attempts {
+			return res, err
+		}
+		if serr := c.sleep(ctx, backoff); serr != nil {
+			return res, err
+		}
+		backoff = min(2*backoff, c.cfg.Retry.Max)
+	}
+}
+
+func (c *Client) submitOnce(ctx context.Context, fn string, arg []byte) ([]byte, Result, error) {
+	proposal, err := c.contract.NewProposal(fn, client.WithBytesArguments(arg))
+	if err != nil {
+		return nil, Result{}, &TxError{Op: fn, Stage: StageEndorse, Err: err}
+	}
+	res := Result{TxID: proposal.TransactionID()}
+
+	ectx, cancel := context.WithTimeout(ctx, c.cfg.Timeouts.Endorse)
+	tx, err := proposal.EndorseWithContext(ectx)
+	cancel()
+	if err != nil {
+		return nil, res, newTxError(fn, StageEndorse, res.TxID, err)
+	}
+
+	sctx, cancel := context.WithTimeout(ctx, c.cfg.Timeouts.Submit)
+	commit, err := tx.SubmitWithContext(sctx)
+	cancel()
+	if err != nil {
+		return nil, res, newTxError(fn, StageSubmit, res.TxID, err)
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, c.cfg.Timeouts.CommitStatus)
+	status, err := commit.StatusWithContext(cctx)
+	cancel()
+	if err != nil {
+		return nil, res, newTxError(fn, StageCommitStatus, res.TxID, err)
+	}
+	res.BlockNumber = status.BlockNumber
+	if !status.Successful {
+		return nil, res, &TxError{Op: fn, Stage: StageCommit, TxID: res.TxID, Code: status.Code,
+			Err: fmt.Errorf("invalidated at validation: %s", status.Code)}
+	}
+	return tx.Result(), res, nil
+}
+
+// TransactionStatus reports how a transaction was validated, by asking the
+// peer's ledger (qscc GetTransactionByID). It resolves ErrCommitUnknown:
+// a transaction the ledger does not hold is reported with found false.
+func (c *Client) TransactionStatus(ctx context.Context, txID string) (code peer.TxValidationCode, found bool, err error) {
+	qscc := c.network.GetContract("qscc")
+	ectx, cancel := context.WithTimeout(ctx, c.cfg.Timeouts.Evaluate)
+	defer cancel()
+	payload, err := qscc.EvaluateWithContext(ectx, "GetTransactionByID", client.WithArguments(c.cfg.Channel, txID))
+	if err != nil {
+		if isNotFound(err) {
+			return 0, false, nil
+		}
+		return 0, false, newTxError("GetTransactionByID", StageEvaluate, txID, err)
+	}
+	var pt peer.ProcessedTransaction
+	if err := unmarshalProto(payload, &pt); err != nil {
+		return 0, false, fmt.Errorf("transaction %s: %w", txID, err)
+	}
+	return peer.TxValidationCode(pt.GetValidationCode()), true, nil
+}
+
+func decode(fn string, payload []byte, out any) error {
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(payload, out); err != nil {
+		return fmt.Errorf("decode %s result: %w", fn, err)
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
