@@ -3,6 +3,7 @@ package chaincode
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -85,4 +86,18 @@ func wantCode(t testing.TB, msg string, sentinel error) {
 	if !strings.HasPrefix(msg, "["+credit.Code(sentinel)+"]") {
 		t.Fatalf("error %q does not start with [%s]", msg, credit.Code(sentinel))
 	}
+}
+
+// order58Set reads the shipped example rule file for NDRC Order No. 58.
+func order58Set(t testing.TB) credit.RuleSet {
+	t.Helper()
+	b, err := os.ReadFile("credit/rules/ndrc-2023-order58.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs credit.RuleSet
+	if err := credit.DecodeRequest(b, &rs); err != nil {
+		t.Fatal(err)
+	}
+	return rs
 }

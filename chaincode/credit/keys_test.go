@@ -1,0 +1,74 @@
+package credit
+
+import (
+	"testing"
+)
+
+// TestObjectTypesAreFrozen pins the world-state object types of DESIGN §7:
+// they are the ledger format, read by the indexer.
+func TestObjectTypesAreFrozen(t *testing.T) {
+	got := []string{TypeCommitment, TypePunishment, TypeDishonesty, TypeEnforcement, TypeRepair, TypeObjection,
+		TypeRuleSet, TypeCalendar, TypeCounty, TypeCountyMSP, TypeSubject, TypeByCounty}
+	want := []string{"commitment", "punishment", "dishonesty", "enforcement", "repair", "objection",
+		"ruleset", "calendar", "county", "countymsp", "subject", "bycounty"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("object type %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	if k := CalendarKey(2026); k.ObjectType != "calendar" || k.Attrs[0] != "2026" {
+		t.Errorf("calendar key %v", k)
+	}
+}
+
+// TestRecordWritesIndexAndOwner: DESIGN §7 — a new record writes its key,
+// the subject index (value: owning county) and the bycounty index (value:
+// subject), all owned by the record's county; a state change moves the
+// bycounty entry.
+func TestRecordWritesIndexAndOwner(t *testing.T) {
+	c := &Commitment{Header: Header{Kind: TypeCommitment, ID: "c-1", Subject: subject, County: "330782", State: StateMade}}
+	dels, puts := recordWrites(c, "")
+	if len(dels) != 0 || len(puts) != 3 {
+		t.Fatalf("new record: dels %v puts %d", dels, len(puts))
+	}
+	wantKeys := []Key{RecordKey(TypeCommitment, "c-1"), SubjectIndexKey(subject, TypeCommitment, "c-1"), ByCountyIndexKey("330782", TypeCommitment, StateMade, "c-1")}
+	for i, p := range puts {
+		if p.Key.String() != wantKeys[i].String() || p.Owner != "330782" {
+			t.Errorf("put %d: %v owner %s, want %v", i, p.Key, p.Owner, wantKeys[i])
+		}
+	}
+	if string(puts[1].Value) != "330782" || string(puts[2].Value) != subject {
+		t.Errorf("index values %q %q", puts[1].Value, puts[2].Value)
+	}
+	c.State = StateFulfilled
+	dels, puts = recordWrites(c, StateMade)
+	if len(dels) != 1 || dels[0].String() != ByCountyIndexKey("330782", TypeCommitment, StateMade, "c-1").String() || len(puts) != 2 {
+		t.Fatalf("state change: dels %v puts %v", dels, puts)
+	}
+	_, puts = recordWrites(c, StateFulfilled)
+	if len(puts) != 1 {
+		t.Fatalf("same state: %d puts", len(puts))
+	}
+}
+
+func TestDecodeRequestErrorsNameTheField(t *testing.T) {
+	tests := []struct {
+		name, in, field string
+	}{
+		{"not an object", `[1]`, "request"},
+		{"empty", ``, "request"},
+		{"unknown field", `{"id":"c-1","colour":"red"}`, "colour"},
+		{"wrong type", `{"id":5}`, "id"},
+		{"nested wrong type", `{"id":"r-1","punishmentId":"p","evidence":{"identity":5}}`, "evidence.identity"},
+		{"trailing data", `{"id":"c-1"} {}`, "request"},
+		{"truncated", `{"id":"c-1"`, "request"},
+		{"syntax", `{"id":}`, "request"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r ApplyRepairRequest
+			err := DecodeRequest([]byte(tt.in), &r)
+			wantField(t, err, tt.field, "")
+		})
+	}
+}
