@@ -13,7 +13,7 @@ import (
 // storyA sets up, in county A, a commitment, a serious punishment with an
 // accepted repair, and an objection raised in county B — the records county
 // B then tries to touch.
-func storyA(t *testing.T) *world {
+func storyA(t testing.TB) *world {
 	t.Helper()
 	w := newWorld(t)
 	w.setDate("2026-01-05")

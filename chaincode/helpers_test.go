@@ -36,7 +36,7 @@ type world struct {
 }
 
 // newWorld registers counties A, B and C and mints their staff.
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	n := newFakeNet(t)
 	w := &world{fakeNet: n}
