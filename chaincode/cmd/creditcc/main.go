@@ -5,12 +5,14 @@
 //
 // TLS for the server follows contract-api: CORE_PEER_TLS_ENABLED=true with
 // CORE_TLS_CLIENT_KEY_FILE, CORE_TLS_CLIENT_CERT_FILE and, for client
-// authentication, CORE_PEER_TLS_ROOTCERT_FILE. Start it with a clean
-// environment: a shell carrying the peer CLI's CORE_PEER_TLS_ENABLED=true but
-// no key files makes it fail at start.
+// authentication, CORE_PEER_TLS_ROOTCERT_FILE. A shell carrying the peer
+// CLI's CORE_PEER_TLS_ENABLED=true but no key files would make contract-api
+// panic at start; creditcc refuses that with a clear message instead. Start
+// it with a clean environment (env -u CORE_PEER_TLS_ENABLED …).
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -18,10 +20,8 @@ import (
 )
 
 func main() {
-	if os.Getenv("CHAINCODE_SERVER_ADDRESS") != "" && os.Getenv("CORE_PEER_TLS_ENABLED") == "true" &&
-		os.Getenv("CORE_TLS_CLIENT_KEY_FILE") == "" {
-		fmt.Fprintln(os.Stderr, "creditcc: CORE_PEER_TLS_ENABLED=true but CORE_TLS_CLIENT_KEY_FILE is empty; "+
-			"unset CORE_PEER_TLS_ENABLED for a plain-text server or give the TLS key and certificate files")
+	if err := checkEnv(os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "creditcc:", err)
 		os.Exit(2)
 	}
 	cc, err := chaincode.New()
@@ -33,4 +33,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "creditcc:", err)
 		os.Exit(1)
 	}
+}
+
+// checkEnv refuses a chaincode-server environment that asks for TLS without
+// the key and certificate files (FABRIC_NATIVE §1.7 pitfall).
+func checkEnv(getenv func(string) string) error {
+	if getenv("CHAINCODE_SERVER_ADDRESS") == "" || getenv("CORE_PEER_TLS_ENABLED") != "true" {
+		return nil
+	}
+	if getenv("CORE_TLS_CLIENT_KEY_FILE") == "" || getenv("CORE_TLS_CLIENT_CERT_FILE") == "" {
+		return errors.New("CORE_PEER_TLS_ENABLED=true but CORE_TLS_CLIENT_KEY_FILE or CORE_TLS_CLIENT_CERT_FILE is empty; " +
+			"unset CORE_PEER_TLS_ENABLED for a plain-text server or give the TLS key and certificate files")
+	}
+	return nil
 }
