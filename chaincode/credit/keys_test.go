@@ -1,6 +1,7 @@
 package credit
 
 import (
+	"errors"
 	"testing"
 )
 
@@ -71,4 +72,31 @@ func TestDecodeRequestErrorsNameTheField(t *testing.T) {
 			wantField(t, err, tt.field, "")
 		})
 	}
+}
+
+// FuzzDecodeRequest: decoding any bytes into any request type never panics
+// and fails only with a FieldError (STYLE: a clear error naming the field).
+func FuzzDecodeRequest(f *testing.F) {
+	for _, s := range []string{`{}`, `{"id":"c-1","kind":"approval"}`, `{"evidence":{"identity":1}}`, `{"correction":{"measures":"x"}}`, `{"general":{"minMonths":"3"}}`, `[]`, `{"a":1}{`, "\x00"} {
+		f.Add(s)
+	}
+	targets := []func() any{
+		func() any { return new(RegisterCountyRequest) }, func() any { return new(RuleSet) }, func() any { return new(Calendar) },
+		func() any { return new(MakeCommitmentRequest) }, func() any { return new(FulfilCommitmentRequest) }, func() any { return new(BreachCommitmentRequest) },
+		func() any { return new(ImposePunishmentRequest) }, func() any { return new(RevokePunishmentRequest) }, func() any { return new(RecordEnforcementRequest) },
+		func() any { return new(ApplyRepairRequest) }, func() any { return new(RepairRequest) }, func() any { return new(CompleteRepairRequest) },
+		func() any { return new(RejectRepairRequest) }, func() any { return new(RaiseObjectionRequest) }, func() any { return new(AnswerObjectionRequest) },
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, mk := range targets {
+			err := DecodeRequest([]byte(s), mk())
+			if err == nil {
+				continue
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.Field == "" || fe.Rule == "" {
+				t.Fatalf("DecodeRequest(%q) into %T: %v is not a FieldError", s, mk(), err)
+			}
+		}
+	})
 }

@@ -40,7 +40,7 @@ func jsonFieldError(err error) error {
 	switch {
 	case errors.As(err, &te):
 		f := te.Field
-		if f == "" {
+		if f == "" || strings.HasSuffix(f, ".") {
 			f = "request"
 		}
 		return invalid(f, "must be a JSON %s, got %s", jsonTypeName(te.Type.Kind().String()), te.Value)
@@ -51,7 +51,10 @@ func jsonFieldError(err error) error {
 	}
 	msg := err.Error()
 	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return invalid(strings.Trim(rest, `"`), "is not a known field")
+		if name := strings.Trim(rest, `"`); name != "" {
+			return invalid(name, "is not a known field")
+		}
+		return invalid("request", "has an unknown field %s", rest)
 	}
 	return invalid("request", "%s", strings.TrimPrefix(msg, "json: "))
 }
