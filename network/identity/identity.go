@@ -195,7 +195,8 @@ type Issued struct {
 }
 
 // Issue mints a certificate for r, valid from now (less five minutes, for
-// clock skew) for r.Validity, clamped to the CA's own expiry.
+// clock skew, but not before the CA itself) for r.Validity, clamped to the
+// CA's own expiry.
 func (ca *CA) Issue(r Request, now time.Time) (*Issued, error) {
 	if err := r.Validate(); err != nil {
 		return nil, fmt.Errorf("issue identity: %w", err)
@@ -223,6 +224,13 @@ func (ca *CA) Issue(r Request, now time.Time) (*Issued, error) {
 	if notAfter.After(ca.Cert.NotAfter) {
 		notAfter = ca.Cert.NotAfter
 	}
+	// Fabric's MSP checks the chain at the certificate's own NotBefore (plus
+	// one second), not at the current time: a certificate that starts before
+	// its CA fails validation. Backdate for clock skew, but never before the CA.
+	notBefore := now.Add(-5 * time.Minute).UTC().Truncate(time.Second)
+	if notBefore.Before(ca.Cert.NotBefore) {
+		notBefore = ca.Cert.NotBefore
+	}
 	pubRaw, err := key.PublicKey.ECDH()
 	if err != nil {
 		return nil, fmt.Errorf("issue identity: public key: %w", err)
@@ -235,7 +243,7 @@ func (ca *CA) Issue(r Request, now time.Time) (*Issued, error) {
 			OrganizationalUnit: []string{"client"},
 			Organization:       []string{r.MSPID},
 		},
-		NotBefore:             now.Add(-5 * time.Minute).UTC().Truncate(time.Second),
+		NotBefore:             notBefore,
 		NotAfter:              notAfter.UTC().Truncate(time.Second),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,

@@ -117,6 +117,27 @@ func TestIssueCarriesRoleDeptAndClientOU(t *testing.T) {
 	}
 }
 
+// TestIssueNeverStartsBeforeItsCA: Fabric's MSP validates the chain at the
+// certificate's NotBefore + 1s, so a certificate backdated before its CA's
+// NotBefore is refused by every peer (seen with a CA made a minute earlier).
+func TestIssueNeverStartsBeforeItsCA(t *testing.T) {
+	ca, _, _ := testCA(t, now.AddDate(10, 0, 0)) // CA NotBefore = now - 1h
+	ca.Cert.NotBefore = now.Add(-time.Minute)
+	iss, err := ca.Issue(officer(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if iss.Cert.NotBefore.Before(ca.Cert.NotBefore) {
+		t.Fatalf("NotBefore %s is before the CA's %s", iss.Cert.NotBefore, ca.Cert.NotBefore)
+	}
+	// Fabric's check: verify at NotBefore + 1s.
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	if _, err := iss.Cert.Verify(x509.VerifyOptions{Roots: roots, CurrentTime: iss.Cert.NotBefore.Add(time.Second), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		t.Fatalf("chain invalid at NotBefore+1s: %v", err)
+	}
+}
+
 // TestIssueValidity: from five minutes before now, one year by default,
 // never beyond the CA's own expiry.
 func TestIssueValidity(t *testing.T) {
