@@ -148,6 +148,7 @@ type NetworkUpOptions struct {
 	ChaincodeServer string
 	Hosts           []string
 	StartOnly       bool
+	FreePorts       bool // on creation, shift the base port until every port is free
 	// Up and Calendars are dependencies, replaced in tests.
 	Up        func(context.Context, network.Options) (*network.Network, error)
 	Calendars func() ([]json.RawMessage, error)
@@ -185,6 +186,7 @@ install the shipped calendars. Ledgers are kept.`,
 	cmd.Flags().StringVar(&opts.ChaincodeServer, "chaincode-server", defaultChaincodeServer(), "creditcc binary (env "+envChaincodeServer+")")
 	cmd.Flags().StringSliceVar(&opts.Hosts, "host", nil, "start only the nodes on these hosts (several machines; see docs/NETWORK.md)")
 	cmd.Flags().BoolVar(&opts.StartOnly, "start-only", false, "start this machine's processes and stop there (with --host, on a second machine)")
+	cmd.Flags().BoolVar(&opts.FreePorts, "free-ports", false, "for a new run folder: move the base port up in steps of 1000 until all its ports are free (throw-away test networks)")
 	return cmd
 }
 
@@ -200,8 +202,9 @@ func shippedCalendars() ([]json.RawMessage, error) {
 // resolveTopology picks the topology for up (see NetworkUpOptions).
 func (o *NetworkUpOptions) resolveTopology() (*network.Topology, error) {
 	path := o.TopologyFile
+	exists := fileExists(filepath.Join(o.RunDir, "config", "topology.yaml"))
 	if !o.TopologySet {
-		if _, err := os.Stat(filepath.Join(o.RunDir, "config", "topology.yaml")); err == nil && o.BasePort == 0 {
+		if exists && o.BasePort == 0 {
 			return nil, nil // the run folder's own
 		}
 		if p := underCheckout(filepath.Join("network", "topology.yaml")); fileExists(p) {
@@ -221,6 +224,11 @@ func (o *NetworkUpOptions) resolveTopology() (*network.Topology, error) {
 		t.BasePort = o.BasePort
 		if err := t.Validate(); err != nil {
 			return nil, err
+		}
+	}
+	if o.FreePorts && !exists {
+		if err := t.ShiftToFreePorts(1000, 20); err != nil {
+			return nil, fmt.Errorf("network up --free-ports: %w", err)
 		}
 	}
 	return t, nil

@@ -48,9 +48,10 @@ type Options struct {
 // inspect the processes it describes.
 type Network struct {
 	Layout
-	fab      *fabric
-	progress io.Writer
-	hosts    []string
+	fab       *fabric
+	progress  io.Writer
+	hosts     []string
+	startOnly bool
 }
 
 // Timeouts of the steps of Up.
@@ -58,6 +59,7 @@ const (
 	healthTimeout   = 120 * time.Second
 	convergeTimeout = 180 * time.Second
 	retryPause      = 2 * time.Second
+	progressPause   = 100 * time.Millisecond
 )
 
 func (n *Network) logf(format string, args ...any) {
@@ -153,7 +155,7 @@ func Up(ctx context.Context, o Options) (*Network, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network up: %w", err)
 	}
-	n := &Network{Layout: Layout{Dir: dir, T: t}, fab: fab, progress: o.Progress, hosts: o.Hosts}
+	n := &Network{Layout: Layout{Dir: dir, T: t}, fab: fab, progress: o.Progress, hosts: o.Hosts, startOnly: o.StartOnly}
 	for _, h := range o.Hosts {
 		if !slices.Contains(t.Hosts(), h) {
 			return nil, fmt.Errorf("network up: %w", fieldErr("host", h, "is not a host of the topology (%s)", strings.Join(t.Hosts(), ", ")))
@@ -433,9 +435,10 @@ func tcpUp(addr string) bool {
 }
 
 // waitHealthy waits until every node answers: /healthz OK for orderers and
-// peers, a TCP connection for chaincode servers. In StartOnly mode (hosts
-// given) only local nodes are waited for. A local process that dies while
-// we wait fails at once, with the end of its log.
+// peers, a TCP connection for chaincode servers. In StartOnly mode only
+// this machine's nodes are waited for; the full up waits for every node,
+// wherever it runs. A local process that dies while we wait fails at once,
+// with the end of its log.
 func (n *Network) waitHealthy(ctx context.Context) error {
 	deadline := time.Now().Add(healthTimeout)
 	pending := n.healthTargets()
@@ -443,7 +446,7 @@ func (n *Network) waitHealthy(ctx context.Context) error {
 		var still []healthTarget
 		var why []string
 		for _, h := range pending {
-			if len(n.hosts) > 0 && !h.local {
+			if n.startOnly && !h.local {
 				continue // another machine's business
 			}
 			if h.local {
@@ -510,12 +513,19 @@ func (n *Network) converge(ctx context.Context, what string, f func(attempt int)
 			}
 		}
 		if time.Now().After(deadline) {
+			if last == nil {
+				last = errors.New("no progress")
+			}
 			return fmt.Errorf("%s: gave up after %s: %w", what, convergeTimeout, last)
+		}
+		pause := retryPause
+		if err == nil {
+			pause = progressPause // the action worked: look again at once
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(retryPause):
+		case <-time.After(pause):
 		}
 	}
 }
@@ -719,15 +729,20 @@ func (n *Network) installCalendars(ctx context.Context, cals []json.RawMessage) 
 		n.logf("no calendars to install")
 		return nil
 	}
-	cli := n.adminCLI(n.firstPeer(0))
+	type yearOf struct {
+		Year int `json:"year"`
+	}
 	for _, cal := range cals {
-		var y struct {
-			Year int `json:"year"`
-		}
+		var y yearOf
 		if err := json.Unmarshal(cal, &y); err != nil || y.Year == 0 {
-			return fmt.Errorf("calendar without a year: %s", cal)
+			return fmt.Errorf("calendar without a year: %.60s", cal)
 		}
-		err := n.converge(ctx, fmt.Sprintf("install calendar %d", y.Year), func(attempt int) (bool, error) {
+	}
+	cli := n.adminCLI(n.firstPeer(0))
+	return parallel(cals, func(cal json.RawMessage) error {
+		var y yearOf
+		_ = json.Unmarshal(cal, &y)
+		return n.converge(ctx, fmt.Sprintf("install calendar %d", y.Year), func(attempt int) (bool, error) {
 			_, err := cli.chaincodeQuery(ctx, n.T.Channel, n.T.Chaincode, "GetCalendar", y)
 			if err == nil {
 				return true, nil
@@ -738,11 +753,7 @@ func (n *Network) installCalendars(ctx context.Context, cals []json.RawMessage) 
 			_, err = n.invoke(ctx, cli, attempt, "InstallCalendar", cal)
 			return false, err
 		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 // --- down, clean ---

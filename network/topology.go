@@ -515,3 +515,46 @@ func (t *Topology) Hosts() []string {
 	}
 	return out
 }
+
+// allAddrs lists every host:port the topology listens on.
+func (t *Topology) allAddrs() []string {
+	var out []string
+	for _, o := range t.OrdererNodes() {
+		out = append(out, o.Address(), o.AdminAddress(), o.OpsAddress())
+	}
+	for _, p := range t.PeerNodes() {
+		out = append(out, p.Address(), hostPort(p.Host, p.ChaincodePort), p.OpsAddress())
+	}
+	for _, s := range t.ChaincodeServers() {
+		out = append(out, s.Address())
+	}
+	return out
+}
+
+// ShiftToFreePorts moves BasePort up by step until every port of the
+// network can be bound on this machine, trying at most tries bases. It is
+// for throw-away networks (tests) that must not collide with a network
+// already running; it refuses topologies with their own per-organisation
+// base ports.
+func (t *Topology) ShiftToFreePorts(step, tries int) error {
+	if t.Orderers.BasePort != 0 {
+		return fieldErr("orderers.basePort", strconv.Itoa(t.Orderers.BasePort), "cannot be shifted to free ports; remove it")
+	}
+	for i, c := range t.Counties {
+		if c.BasePort != 0 {
+			return fieldErr(fmt.Sprintf("counties[%d].basePort", i), strconv.Itoa(c.BasePort), "cannot be shifted to free ports; remove it")
+		}
+	}
+	base := t.BasePort
+	for i := 0; i < tries; i++ {
+		t.BasePort = base + i*step
+		if t.Validate() != nil {
+			break
+		}
+		if checkPortsFree(t.allAddrs()) == nil {
+			return nil
+		}
+	}
+	t.BasePort = base
+	return fmt.Errorf("no free port range from %d in %d steps of %d", base, tries, step)
+}

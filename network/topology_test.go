@@ -2,6 +2,7 @@ package network
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,5 +159,34 @@ counties:
 func TestLoadTopologyMissingFile(t *testing.T) {
 	if _, err := LoadTopology(filepath.Join(t.TempDir(), "none.yaml")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestShiftToFreePorts: a busy port in the range moves the whole network up
+// by one step; per-organisation base ports are refused.
+func TestShiftToFreePorts(t *testing.T) {
+	top := DefaultTopology()
+	top.BasePort = 41050
+	if err := top.ShiftToFreePorts(1000, 5); err != nil {
+		t.Skipf("ports from 41050 not free here: %v", err)
+	}
+	base := top.BasePort
+	ln, err := net.Listen("tcp", hostPort("127.0.0.1", top.PeerNodes()[2].OpsPort))
+	if err != nil {
+		t.Skip(err)
+	}
+	defer ln.Close()
+	if err := top.ShiftToFreePorts(1000, 5); err != nil {
+		t.Fatal(err)
+	}
+	if top.BasePort != base+1000 {
+		t.Errorf("base = %d, want %d", top.BasePort, base+1000)
+	}
+	if err := top.ShiftToFreePorts(1000, 1); err != nil {
+		t.Errorf("already free: %v", err)
+	}
+	top.Counties[0].BasePort = 50000
+	if err := top.ShiftToFreePorts(1000, 5); !errors.Is(err, ErrInvalid) {
+		t.Errorf("per-county base: err = %v", err)
 	}
 }
