@@ -22,8 +22,12 @@ unit:
 	$(GO) vet ./...
 	$(GO) test ./...
 
-## test: every test, including those against a real local Fabric network
-test: unit
+## test: every test, including those against a real local Fabric network:
+## unit tests, then the Fabric binaries, then the integration tests (-tags
+## integration) against a throw-away network that is always torn down
+test: unit fabric build
+	$(GO) vet -tags integration ./...
+	network/with-network.sh $(GO) test -tags integration -p 1 -count=1 -timeout 20m ./...
 
 ## demo: build, bring up the 3-county network, play the main story
 demo: build
@@ -33,6 +37,30 @@ demo: build
 ## bench: benchmarks, each against a baseline measured in the same run
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fabric: build the Fabric $(FABRIC_VERSION) binaries into .cache/fabric (once; cached)
+fabric:
+	network/build-fabric.sh
+
+# The network targets take RUN=<run folder> and TOPOLOGY=<file> (defaults:
+# .run/net and network/topology.yaml); see docs/NETWORK.md.
+NETWORK_FLAGS = $(if $(RUN),--run $(RUN)) 
+
+## network-up: bring the 3-county network up (or repair it); idempotent
+network-up: fabric build
+	$(BIN)/creditctl network up $(NETWORK_FLAGS) $(if $(TOPOLOGY),--topology $(TOPOLOGY))
+
+## network-down: stop every process of the network; ledgers are kept
+network-down: build
+	$(BIN)/creditctl network down $(NETWORK_FLAGS)
+
+## network-status: health, channel height per node, chaincode committed
+network-status: build
+	$(BIN)/creditctl network status $(NETWORK_FLAGS)
+
+## network-clean: stop the network and delete its run folder
+network-clean: build
+	$(BIN)/creditctl network clean $(NETWORK_FLAGS)
 
 ## clean: remove build outputs (not the Fabric cache; see network-clean)
 clean:
