@@ -54,7 +54,7 @@ func RegisterCounty(req RegisterCountyRequest, byCode *County, mspTaken string, 
 	return Change{
 		Puts: []Put{
 			{Key: CountyKey(c.Code), Value: mustJSON(c), Owner: c.Code},
-			{Key: CountyMSPKey(c.MSPID), Value: []byte(c.Code), Owner: c.Code},
+			{Key: CountyMSPKey(c.MSPID), Value: []byte(c.Code)}, // index: MAJORITY only (see recordWrites)
 		},
 		Event:  Event{Name: "CountyRegistered", Action: "CountyRegistered", Kind: TypeCounty, ID: c.Code, County: c.Code, TxTime: now},
 		Result: c,

@@ -22,10 +22,11 @@ func TestObjectTypesAreFrozen(t *testing.T) {
 	}
 }
 
-// TestRecordWritesIndexAndOwner: DESIGN §7 — a new record writes its key,
-// the subject index (value: owning county) and the bycounty index (value:
-// subject), all owned by the record's county; a state change moves the
-// bycounty entry.
+// TestRecordWritesIndexAndOwner: DESIGN §7 — a new record writes its key
+// (owned by the record's county: key-level policy), the subject index
+// (value: owning county) and the bycounty index (value: subject), both
+// without a key-level policy so that MAJORITY stays in the endorsement plan;
+// a state change moves the bycounty entry.
 func TestRecordWritesIndexAndOwner(t *testing.T) {
 	c := &Commitment{Header: Header{Kind: TypeCommitment, ID: "c-1", Subject: subject, County: "330782", State: StateMade}}
 	dels, puts := recordWrites(c, "")
@@ -33,9 +34,10 @@ func TestRecordWritesIndexAndOwner(t *testing.T) {
 		t.Fatalf("new record: dels %v puts %d", dels, len(puts))
 	}
 	wantKeys := []Key{RecordKey(TypeCommitment, "c-1"), SubjectIndexKey(subject, TypeCommitment, "c-1"), ByCountyIndexKey("330782", TypeCommitment, StateMade, "c-1")}
+	wantOwners := []string{"330782", "", ""}
 	for i, p := range puts {
-		if p.Key.String() != wantKeys[i].String() || p.Owner != "330782" {
-			t.Errorf("put %d: %v owner %s, want %v", i, p.Key, p.Owner, wantKeys[i])
+		if p.Key.String() != wantKeys[i].String() || p.Owner != wantOwners[i] {
+			t.Errorf("put %d: %v owner %q, want %v owner %q", i, p.Key, p.Owner, wantKeys[i], wantOwners[i])
 		}
 	}
 	if string(puts[1].Value) != "330782" || string(puts[2].Value) != subject {

@@ -239,17 +239,25 @@ func mustJSON(v any) []byte {
 // recordWrites returns the writes for a record: its own key, the subject
 // index (on creation), and the bycounty index, moved if the stored state
 // changed. oldState is "" for a new record.
+//
+// Only the record key carries the owner's key-level policy; index keys
+// carry none and are guarded by the chaincode-level MAJORITY policy. This
+// matters to the endorsement plan: a peer tells the Gateway to disregard
+// the chaincode-level policy when every key a transaction writes carries a
+// key-level policy (fabric core/endorser buildChaincodeInterest), yet a
+// newly created key is validated against the chaincode-level policy. Every
+// creation writes an index key, so its plan always includes MAJORITY.
 func recordWrites(rec Record, oldState string) (dels []Key, puts []Put) {
 	h := rec.Head()
 	puts = append(puts, Put{Key: RecordKey(h.Kind, h.ID), Value: mustJSON(rec), Owner: h.County})
 	if oldState == "" {
-		puts = append(puts, Put{Key: SubjectIndexKey(h.Subject, h.Kind, h.ID), Value: []byte(h.County), Owner: h.County})
+		puts = append(puts, Put{Key: SubjectIndexKey(h.Subject, h.Kind, h.ID), Value: []byte(h.County)})
 	}
 	if oldState != h.State {
 		if oldState != "" {
 			dels = append(dels, ByCountyIndexKey(h.County, h.Kind, oldState, h.ID))
 		}
-		puts = append(puts, Put{Key: ByCountyIndexKey(h.County, h.Kind, h.State, h.ID), Value: []byte(h.Subject), Owner: h.County})
+		puts = append(puts, Put{Key: ByCountyIndexKey(h.County, h.Kind, h.State, h.ID), Value: []byte(h.Subject)})
 	}
 	return dels, puts
 }
