@@ -16,78 +16,9 @@ import (
 // maxPageSize bounds pageSize of the paged queries.
 const maxPageSize = 1000
 
-// RecordRequest is the argument of GetRecord and RecordHistory.
-type RecordRequest struct {
-	Kind string `json:"kind"`
-	ID   string `json:"id"`
-}
-
-// SubjectRequest is the argument of SubjectRecords.
-type SubjectRequest struct {
-	Subject string `json:"subject"`
-}
-
-// SubjectRecordsResult is the result of SubjectRecords.
-type SubjectRecordsResult struct {
-	Subject string          `json:"subject"`
-	Records []credit.Record `json:"records"`
-}
-
-// HistoryEntry is one version of a record in RecordHistory.
-type HistoryEntry struct {
-	TxID      string          `json:"txId"`
-	Timestamp string          `json:"timestamp"`
-	IsDelete  bool            `json:"isDelete"`
-	Record    json.RawMessage `json:"record"`
-}
-
-// ListByCountyRequest is the argument of ListByCounty.
-type ListByCountyRequest struct {
-	County   string `json:"county"`
-	Kind     string `json:"kind"`
-	State    string `json:"state,omitempty"`
-	PageSize int    `json:"pageSize"`
-	Bookmark string `json:"bookmark,omitempty"`
-}
-
-// ListByCountyResult is the result of ListByCounty.
-type ListByCountyResult struct {
-	Records  []credit.Record `json:"records"`
-	Bookmark string          `json:"bookmark"`
-}
-
-// ListStateRequest is the argument of ListState.
-type ListStateRequest struct {
-	ObjectType string `json:"objectType"`
-	PageSize   int    `json:"pageSize"`
-	Bookmark   string `json:"bookmark,omitempty"`
-}
-
-// StateEntry is one raw world-state entry: the composite key (with its
-// U+0000 separators) and the stored value, which is UTF-8 for every key of
-// the schema.
-type StateEntry struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
-
-// ListStateResult is the result of ListState.
-type ListStateResult struct {
-	Entries  []StateEntry `json:"entries"`
-	Bookmark string       `json:"bookmark"`
-}
-
-// CalendarRequest is the argument of GetCalendar.
-type CalendarRequest struct {
-	Year int `json:"year"`
-}
-
-// Empty is the argument of GetRuleSets and ListCounties: {}.
-type Empty struct{}
-
 // GetRecord returns a record with its derived state.
 func (c *Contract) GetRecord(ctx contractapi.TransactionContextInterface, req string) (string, error) {
-	return read(ctx, "get record", req, func(l *ledger, r *RecordRequest, tx credit.Tx) (any, error) {
+	return read(ctx, "get record", req, func(l *ledger, r *credit.RecordRequest, tx credit.Tx) (any, error) {
 		if !credit.IsRecordKind(r.Kind) {
 			return nil, &credit.FieldError{Field: "kind", Rule: fmt.Sprintf("%q is not one of %v", r.Kind, credit.RecordKinds)}
 		}
@@ -105,7 +36,7 @@ func (c *Contract) GetRecord(ctx contractapi.TransactionContextInterface, req st
 
 // SubjectRecords returns every record about a subject, sorted by kind then ID.
 func (c *Contract) SubjectRecords(ctx contractapi.TransactionContextInterface, req string) (string, error) {
-	return read(ctx, "subject records", req, func(l *ledger, r *SubjectRequest, tx credit.Tx) (any, error) {
+	return read(ctx, "subject records", req, func(l *ledger, r *credit.SubjectRequest, tx credit.Tx) (any, error) {
 		if _, err := credit.ParseSubject("subject", r.Subject); err != nil {
 			return nil, err
 		}
@@ -114,7 +45,7 @@ func (c *Contract) SubjectRecords(ctx contractapi.TransactionContextInterface, r
 			return nil, fmt.Errorf("query subject index: %w", err)
 		}
 		defer it.Close()
-		out := SubjectRecordsResult{Subject: r.Subject, Records: []credit.Record{}}
+		out := credit.SubjectRecordsResult{Subject: r.Subject, Records: []credit.Record{}}
 		for it.HasNext() {
 			kv, err := it.Next()
 			if err != nil {
@@ -156,7 +87,7 @@ func cmp(a, b string) int {
 
 // RecordHistory returns every version of a record, oldest first.
 func (c *Contract) RecordHistory(ctx contractapi.TransactionContextInterface, req string) (string, error) {
-	return read(ctx, "record history", req, func(l *ledger, r *RecordRequest, tx credit.Tx) (any, error) {
+	return read(ctx, "record history", req, func(l *ledger, r *credit.RecordRequest, tx credit.Tx) (any, error) {
 		if !credit.IsRecordKind(r.Kind) {
 			return nil, &credit.FieldError{Field: "kind", Rule: fmt.Sprintf("%q is not one of %v", r.Kind, credit.RecordKinds)}
 		}
@@ -172,13 +103,13 @@ func (c *Contract) RecordHistory(ctx contractapi.TransactionContextInterface, re
 			return nil, fmt.Errorf("query history of %s %s: %w", r.Kind, r.ID, err)
 		}
 		defer it.Close()
-		out := []HistoryEntry{}
+		out := []credit.HistoryEntry{}
 		for it.HasNext() {
 			m, err := it.Next()
 			if err != nil {
 				return nil, fmt.Errorf("query history of %s %s: %w", r.Kind, r.ID, err)
 			}
-			e := HistoryEntry{TxID: m.GetTxId(), IsDelete: m.GetIsDelete(), Record: json.RawMessage("null")}
+			e := credit.HistoryEntry{TxID: m.GetTxId(), IsDelete: m.GetIsDelete(), Record: json.RawMessage("null")}
 			if ts := m.GetTimestamp(); ts != nil {
 				e.Timestamp = credit.Instant(ts.AsTime())
 			}
@@ -231,7 +162,7 @@ func storedStateOf(state string) string {
 // scans pageSize index entries, so with such a filter it may hold fewer
 // records; continue while the bookmark is not empty.
 func (c *Contract) ListByCounty(ctx contractapi.TransactionContextInterface, req string) (string, error) {
-	return read(ctx, "list by county", req, func(l *ledger, r *ListByCountyRequest, tx credit.Tx) (any, error) {
+	return read(ctx, "list by county", req, func(l *ledger, r *credit.ListByCountyRequest, tx credit.Tx) (any, error) {
 		if err := credit.ValidateCountyCode("county", r.County); err != nil {
 			return nil, err
 		}
@@ -254,7 +185,7 @@ func (c *Contract) ListByCounty(ctx contractapi.TransactionContextInterface, req
 			return nil, &credit.FieldError{Field: "bookmark", Rule: fmt.Sprintf("query failed: %v", err)}
 		}
 		defer it.Close()
-		out := ListByCountyResult{Records: []credit.Record{}}
+		out := credit.ListByCountyResult{Records: []credit.Record{}}
 		if meta != nil {
 			out.Bookmark = meta.GetBookmark()
 		}
@@ -303,7 +234,7 @@ var stateObjectTypes = []string{
 // ListState pages through the raw world state of one object type, for an
 // off-chain mirror to reconcile against.
 func (c *Contract) ListState(ctx contractapi.TransactionContextInterface, req string) (string, error) {
-	return read(ctx, "list state", req, func(l *ledger, r *ListStateRequest, tx credit.Tx) (any, error) {
+	return read(ctx, "list state", req, func(l *ledger, r *credit.ListStateRequest, tx credit.Tx) (any, error) {
 		if !slices.Contains(stateObjectTypes, r.ObjectType) {
 			return nil, &credit.FieldError{Field: "objectType", Rule: fmt.Sprintf("%q is not one of %v", r.ObjectType, stateObjectTypes)}
 		}
@@ -315,7 +246,7 @@ func (c *Contract) ListState(ctx contractapi.TransactionContextInterface, req st
 			return nil, &credit.FieldError{Field: "bookmark", Rule: fmt.Sprintf("query failed: %v", err)}
 		}
 		defer it.Close()
-		out := ListStateResult{Entries: []StateEntry{}}
+		out := credit.ListStateResult{Entries: []credit.StateEntry{}}
 		if meta != nil {
 			out.Bookmark = meta.GetBookmark()
 		}
@@ -324,7 +255,7 @@ func (c *Contract) ListState(ctx contractapi.TransactionContextInterface, req st
 			if err != nil {
 				return nil, fmt.Errorf("query state: %w", err)
 			}
-			out.Entries = append(out.Entries, StateEntry{Key: kv.GetKey(), Value: string(kv.GetValue())})
+			out.Entries = append(out.Entries, credit.StateEntry{Key: kv.GetKey(), Value: string(kv.GetValue())})
 		}
 		return out, nil
 	})
@@ -333,14 +264,14 @@ func (c *Contract) ListState(ctx contractapi.TransactionContextInterface, req st
 // GetRuleSets returns the rule sets in force (installed and built-in), by
 // effective date.
 func (c *Contract) GetRuleSets(ctx contractapi.TransactionContextInterface, req string) (string, error) {
-	return read(ctx, "get rule sets", req, func(l *ledger, _ *Empty, tx credit.Tx) (any, error) {
+	return read(ctx, "get rule sets", req, func(l *ledger, _ *credit.Empty, tx credit.Tx) (any, error) {
 		return l.ruleSets()
 	})
 }
 
 // GetCalendar returns the installed calendar of a year.
 func (c *Contract) GetCalendar(ctx contractapi.TransactionContextInterface, req string) (string, error) {
-	return read(ctx, "get calendar", req, func(l *ledger, r *CalendarRequest, tx credit.Tx) (any, error) {
+	return read(ctx, "get calendar", req, func(l *ledger, r *credit.CalendarRequest, tx credit.Tx) (any, error) {
 		if r.Year < 1900 || r.Year > 2199 {
 			return nil, &credit.FieldError{Field: "year", Rule: fmt.Sprintf("%d must be between 1900 and 2199", r.Year)}
 		}
@@ -357,7 +288,7 @@ func (c *Contract) GetCalendar(ctx contractapi.TransactionContextInterface, req 
 
 // ListCounties returns the registered counties by code.
 func (c *Contract) ListCounties(ctx contractapi.TransactionContextInterface, req string) (string, error) {
-	return read(ctx, "list counties", req, func(l *ledger, _ *Empty, tx credit.Tx) (any, error) {
+	return read(ctx, "list counties", req, func(l *ledger, _ *credit.Empty, tx credit.Tx) (any, error) {
 		it, err := l.stub.GetStateByPartialCompositeKey(credit.TypeCounty, nil)
 		if err != nil {
 			return nil, fmt.Errorf("list counties: %w", err)

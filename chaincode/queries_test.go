@@ -92,7 +92,7 @@ func TestListStateRawPaging(t *testing.T) {
 	var keys []string
 	bm := ""
 	for {
-		r := decode[ListStateResult](t, w.ok(w.readerA, "ListState", js(t, map[string]any{"objectType": "county", "pageSize": 2, "bookmark": bm})))
+		r := decode[credit.ListStateResult](t, w.ok(w.readerA, "ListState", js(t, map[string]any{"objectType": "county", "pageSize": 2, "bookmark": bm})))
 		for _, e := range r.Entries {
 			keys = append(keys, strings.ReplaceAll(e.Key, "\x00", "/"))
 			if !strings.HasPrefix(e.Value, `{"kind":"county"`) {
@@ -199,7 +199,7 @@ func TestObjectionCorrectionKeepsHistory(t *testing.T) {
 	w.setDate("2026-01-20")
 	w.ok(w.officerA, "AnswerObjection", js(t, map[string]any{"id": "obj-1", "decision": "upheld", "answer": "异议成立，更正为一般失信", "action": "correct",
 		"correction": map[string]any{"severity": "general", "decisionNo": "义市监罚〔2026〕1号(更正)"}}))
-	hist := decode[[]HistoryEntry](t, w.ok(w.readerA, "RecordHistory", `{"kind":"punishment","id":"pun-1"}`))
+	hist := decode[[]credit.HistoryEntry](t, w.ok(w.readerA, "RecordHistory", `{"kind":"punishment","id":"pun-1"}`))
 	if len(hist) != 2 {
 		t.Fatalf("%d versions", len(hist))
 	}

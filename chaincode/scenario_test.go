@@ -59,7 +59,7 @@ func TestMainStory(t *testing.T) {
 			t.Errorf("SubjectRecords lacks %s: %s", want, out)
 		}
 	}
-	hist := decode[[]HistoryEntry](t, w.ok(w.readerA, "RecordHistory", `{"kind":"punishment","id":"p-1"}`))
+	hist := decode[[]credit.HistoryEntry](t, w.ok(w.readerA, "RecordHistory", `{"kind":"punishment","id":"p-1"}`))
 	// Imposed; the repair application marked it (openRepairId); completed.
 	var states []string
 	for _, h := range hist {
