@@ -312,6 +312,10 @@ func NewCmdNetworkClean(f *Factory, runF func(*NetworkDownOptions) error) *cobra
 			if runF != nil {
 				return runF(opts)
 			}
+			if !fileExists(opts.RunDir) {
+				fmt.Fprintf(opts.IO.ErrOut, "network: nothing to remove: %s does not exist\n", opts.RunDir)
+				return nil
+			}
 			ctx, cancel := signalContext()
 			defer cancel()
 			if err := network.Clean(ctx, opts.RunDir, opts.IO.ErrOut); err != nil {

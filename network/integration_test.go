@@ -385,3 +385,53 @@ func TestNetworkLifecycle(t *testing.T) {
 	}
 	t.Logf("stopped pids %v", pids)
 }
+
+// TestBFTNetwork: the BFT option (four SmartBFT orderers, channel V3_0)
+// comes up, commits the chaincode, orders a transaction and goes down.
+func TestBFTNetwork(t *testing.T) {
+	fabric := fabricDir(t)
+	cc := buildBinary(t, "../chaincode/cmd/creditcc")
+	dir := filepath.Join(t.TempDir(), "net")
+	top, err := network.ParseTopology([]byte(`name: credit-bft
+basePort: 57050
+orderers: {consensus: bft}
+counties:
+  - {code: "330782", name: 义乌市}
+  - {code: "371324", name: 兰陵县}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := top.ShiftToFreePorts(1000, 20); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { network.Down(context.Background(), dir, testWriter{t}) })
+	ctx := context.Background()
+	n, err := network.Up(ctx, network.Options{Dir: dir, Topology: top, FabricDir: fabric, ChaincodeServer: cc, Progress: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := n.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Healthy || len(st.Nodes) != 4+2+2 {
+		t.Fatalf("status: %+v", st)
+	}
+	officer := cliFor(t, n, fabric, "330782", n.UserMSP(top.Counties[0], "officer1"))
+	if err := officer.invoke("MakeCommitment", map[string]any{
+		"id": "bft-cm-1", "kind": "voluntary", "subject": "91330782MA2NET003T", "content": "ordered by SmartBFT",
+	}, "330782", "371324"); err != nil {
+		t.Fatal(err)
+	}
+	auditor := cliFor(t, n, fabric, "371324", n.UserMSP(top.Counties[1], "auditor1"))
+	if got, err := auditor.query("GetRecord", map[string]string{"kind": "commitment", "id": "bft-cm-1"}); err != nil || !strings.Contains(got, "bft-cm-1") {
+		t.Fatalf("read on the other county's peer: %s (%v)", got, err)
+	}
+	if _, err := network.Down(ctx, dir, testWriter{t}); err != nil {
+		t.Fatal(err)
+	}
+	if left := ourProcesses(dir); len(left) != 0 {
+		t.Errorf("processes left after down:\n%s", strings.Join(left, "\n"))
+	}
+}
