@@ -90,8 +90,8 @@ func (db *DB) Apply(b *common.Block) (ApplyResult, error) {
 	if db.channel != "" {
 		for _, tx := range pb.Txs {
 			if tx.ChannelID != "" && tx.ChannelID != db.channel {
-				return res, fmt.Errorf("apply block %d tx %d (%s): channel %q, the index follows %q: %w",
-					n, tx.Num, tx.ID, tx.ChannelID, db.channel, ErrChannel)
+				return res, fmt.Errorf("apply block %d %s: channel %q, the index follows %q: %w",
+					n, tx.label(), tx.ChannelID, db.channel, ErrChannel)
 			}
 		}
 	}
@@ -177,7 +177,7 @@ func (a *applier) apply() error {
 		a.res.CreditTxs++
 		for _, w := range tx.Writes {
 			if err := a.write(tx, w); err != nil {
-				return fmt.Errorf("apply block %d tx %d (%s): %w", a.pb.Number, tx.Num, tx.ID, err)
+				return fmt.Errorf("apply block %d %s: %w", a.pb.Number, tx.label(), err)
 			}
 		}
 	}

@@ -33,14 +33,31 @@ var rewriteBlocks = flag.Bool("rewrite-blocks", false, "rewrite the block fixtur
 // output with -rewrite (datadriven's flag), the block fixtures with
 // -rewrite-blocks.
 func TestDataDriven(t *testing.T) {
-	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		if !strings.HasSuffix(path, ".ddt") {
-			return
-		}
-		h := &harness{t: t}
-		defer h.close()
-		datadriven.RunTest(t, path, h.run)
-	})
+	paths, err := filepath.Glob("testdata/*.ddt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := filepath.Glob("testdata/*/*.ddt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range append(paths, more...) {
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.ToSlash(path), "testdata/"), ".ddt")
+		t.Run(name, func(t *testing.T) {
+			h := &harness{t: t}
+			defer h.close()
+			datadriven.RunTest(t, path, h.run)
+		})
+	}
+}
+
+// parseAsOf reads the asof argument; an empty one is the zero Date.
+func parseAsOf(td *datadriven.TestData) (credit.Date, error) {
+	s := argOr(td, "asof", "")
+	if s == "" {
+		return credit.Date{}, nil
+	}
+	return credit.ParseDate(s)
 }
 
 // harness holds the state of one script: an in-memory filesystem, the
@@ -190,7 +207,7 @@ func (h *harness) exec(td *datadriven.TestData) (string, error) {
 	case "check":
 		return checkInvariants(h.db)
 	case "profile":
-		asOf, err := credit.ParseDate(argOr(td, "asof", ""))
+		asOf, err := parseAsOf(td)
 		if err != nil {
 			return "", err
 		}
@@ -205,7 +222,7 @@ func (h *harness) exec(td *datadriven.TestData) (string, error) {
 		}
 		return out.String(), nil
 	case "record":
-		asOf, err := credit.ParseDate(argOr(td, "asof", ""))
+		asOf, err := parseAsOf(td)
 		if err != nil {
 			return "", err
 		}
@@ -420,7 +437,7 @@ func (h *harness) save(dir string) (string, error) {
 }
 
 func (h *harness) list(td *datadriven.TestData) (string, error) {
-	asOf, err := credit.ParseDate(argOr(td, "asof", ""))
+	asOf, err := parseAsOf(td)
 	if err != nil {
 		return "", err
 	}

@@ -96,6 +96,14 @@ type ParsedTx struct {
 	Writes []Write
 }
 
+// label names the transaction in errors: "tx 3 (id)", or "tx 3".
+func (t *ParsedTx) label() string {
+	if t.ID == "" {
+		return fmt.Sprintf("tx %d", t.Num)
+	}
+	return fmt.Sprintf("tx %d (%s)", t.Num, t.ID)
+}
+
 // Valid reports whether the committing peer marked the transaction valid.
 func (t *ParsedTx) Valid() bool { return t.Code == peer.TxValidationCode_VALID }
 

@@ -293,12 +293,15 @@ func (s *sim) txID() string {
 var (
 	creditCodeRe = regexp.MustCompile(`\b([0-9A-Z]{17})\*`)
 	personRe     = regexp.MustCompile(`\bP:([a-z0-9-]+)`)
+	hashRe       = regexp.MustCompile(`\bH:([0-9a-f])\b`)
 )
 
 // expandSubjects replaces test shorthands for subjects: a 17-character
 // code prefix followed by "*" becomes the full unified social credit code
-// (check character appended), and "P:name" a person subject ("P" + 64 hex).
+// (check character appended), "P:name" a person subject ("P" + 64 hex),
+// and "H:x" (one hex digit) a document hash of 64 x's.
 func expandSubjects(s string) string {
+	s = hashRe.ReplaceAllStringFunc(s, func(m string) string { return strings.Repeat(m[2:], 64) })
 	s = creditCodeRe.ReplaceAllStringFunc(s, func(m string) string {
 		return credit.CompleteCreditCode(m[:17])
 	})
