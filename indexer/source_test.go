@@ -161,8 +161,8 @@ func (s repeatSource) OpenBlocks(context.Context, uint64) (BlockStream, error) {
 type nilSource struct{}
 
 func (nilSource) OpenBlocks(context.Context, uint64) (BlockStream, error) { return nilSource{}, nil }
-func (nilSource) Recv() (*common.Block, error)                           { return nil, nil }
-func (nilSource) Close() error                                           { return nil }
+func (nilSource) Recv() (*common.Block, error)                            { return nil, nil }
+func (nilSource) Close() error                                            { return nil }
 
 func TestCapture(t *testing.T) {
 	dir := t.TempDir()
