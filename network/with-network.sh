@@ -5,8 +5,8 @@
 # temporary run folder on its own ports (from 27050, moved up in steps of
 # 1000 if busy), exports CREDIT_TEST_PROFILE=<run>/network.json, runs the
 # command, and ALWAYS tears the network down and deletes the folder (on
-# success, failure, Ctrl-C or TERM). The command's exit status is passed
-# through. If the command fails, the node logs are kept in
+# success, failure, Ctrl-C, INT or TERM; INT and TERM are passed on to the
+# command first). The command's exit status is passed through. If the command fails, the node logs are kept in
 # ${CREDIT_TEST_LOGS:-.run/test-logs} for the post-mortem.
 #
 # Used by `make test`: network/with-network.sh go test -tags integration -p 1 ./...
@@ -47,8 +47,20 @@ start=$SECONDS
 echo "with-network: network up in $((SECONDS - start))s; CREDIT_TEST_PROFILE=$run/network.json" >&2
 export CREDIT_TEST_PROFILE="$run/network.json"
 
+# The command runs in its own process group (job control on), so INT or
+# TERM sent to this script, or Ctrl-C on its terminal, is passed on to the
+# whole command (go test and its test binaries); when it has exited, the
+# EXIT trap tears the network down.
 set +e
-"$@"
-status=$?
-set -e
+set -m
+"$@" &
+child=$!
+set +m
+trap 'kill -INT -- "-$child" 2>/dev/null' INT
+trap 'kill -TERM -- "-$child" 2>/dev/null' TERM
+while :; do
+	wait "$child"
+	status=$?
+	kill -0 "$child" 2>/dev/null || break # else wait was cut short by a signal
+done
 exit "$status"
