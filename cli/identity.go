@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"time"
 
@@ -267,7 +268,7 @@ func runIdentityShow(o *IdentityShowOptions) error {
 		fmt.Fprintf(w, "Enrollment:  %s\n", info.EnrollmentID)
 	}
 	left := info.NotAfter.Sub(o.Now())
-	state := fmt.Sprintf("expires in %d days", int(left.Hours()/24))
+	state := fmt.Sprintf("expires in %d days", int(math.Round(left.Hours()/24)))
 	if left <= 0 {
 		state = "EXPIRED"
 	}

@@ -96,7 +96,7 @@ func TestIdentityIssueAndShow(t *testing.T) {
 	if err := runIdentityShow(&IdentityShowOptions{IO: ios, Dir: dir, Profile: profile, Now: time.Now}); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"MSP ID:      County330782MSP (verified", "Role:        officer (attribute)", "Dept:        market", "CN=clerk1", "expires in 29 days"} {
+	for _, w := range []string{"MSP ID:      County330782MSP (verified", "Role:        officer (attribute)", "Dept:        market", "CN=clerk1", "expires in 30 days"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("show lacks %q:\n%s", w, out)
 		}
