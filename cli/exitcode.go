@@ -2,6 +2,11 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"io"
+
+	"github.com/countycredit/creditledger/chaincode/credit"
+	"github.com/countycredit/creditledger/client"
 )
 
 // Exit codes of creditctl. This table is the one documented in the README
@@ -43,4 +48,90 @@ func ExitCode(err error) int {
 		}
 	}
 	return ExitError
+}
+
+func init() {
+	exitClassifiers = append(exitClassifiers, ledgerExitCode)
+}
+
+// ledgerExitCode maps the client's and the chaincode's sentinels to the
+// table of DESIGN §6. A commit whose outcome is unknown comes first: the
+// operator must check it before anything else.
+func ledgerExitCode(err error) (int, bool) {
+	if errors.Is(err, client.ErrCommitUnknown) {
+		return ExitUnknownCommit, true
+	}
+	switch credit.Code(err) {
+	case "INVALID":
+		return ExitInvalid, true
+	case "FORBIDDEN":
+		return ExitForbidden, true
+	case "NOT_FOUND":
+		return ExitNotFound, true
+	case "EXISTS":
+		return ExitExists, true
+	case "STATE", "TOO_EARLY", "NOT_REPAIRABLE", "EVIDENCE_MISSING":
+		return ExitRefused, true
+	}
+	return 0, false
+}
+
+// refusalWords say, for an operator, why the ledger refused.
+var refusalWords = map[string]string{
+	"INVALID":          "invalid input",
+	"FORBIDDEN":        "forbidden for this county or role",
+	"NOT_FOUND":        "not found",
+	"EXISTS":           "a record with this ID already exists",
+	"STATE":            "not allowed in the record's current state",
+	"TOO_EARLY":        "too early: the minimum publicity period is not over",
+	"NOT_REPAIRABLE":   "not repairable",
+	"EVIDENCE_MISSING": "evidence missing",
+}
+
+// reportError prints err for the operator: one "creditctl:" line, a line
+// saying why for a refusal, and for a transaction of unknown fate its ID
+// and how to check it.
+func reportError(w io.Writer, err error) {
+	fmt.Fprintf(w, "creditctl: %v\n", err)
+	var te *client.TxError
+	hasTx := errors.As(err, &te) && te.TxID != ""
+	switch {
+	case errors.Is(err, client.ErrCommitUnknown):
+		txID := "<txid>"
+		if hasTx {
+			txID = te.TxID
+		}
+		fmt.Fprintf(w, "  the transaction was sent but whether it committed is unknown.\n")
+		fmt.Fprintf(w, "  check it before retrying:  creditctl tx status %s\n", txID)
+		fmt.Fprintf(w, "  (retrying with the same record ID is safe: a committed record makes the retry fail with \"already exists\")\n")
+	case credit.Code(err) != "":
+		if hasTx {
+			fmt.Fprintf(w, "  refused: %s (transaction %s, nothing was written)\n", refusalWords[credit.Code(err)], te.TxID)
+		} else {
+			fmt.Fprintf(w, "  refused: %s (nothing was sent)\n", refusalWords[credit.Code(err)])
+		}
+	case errors.Is(err, client.ErrUnavailable):
+		fmt.Fprintf(w, "  the peer could not be reached; is the network up? (creditctl network status)\n")
+	}
+}
+
+// codedError is an error that carries its own exit code, for a command
+// whose outcome is not a refusal of the ledger (e.g. `tx status` reporting
+// a transaction the ledger does not hold).
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
+func init() {
+	exitClassifiers = append([]func(error) (int, bool){func(err error) (int, bool) {
+		var ce *codedError
+		if errors.As(err, &ce) {
+			return ce.code, true
+		}
+		return 0, false
+	}}, exitClassifiers...)
 }

@@ -1,16 +1,45 @@
 package cli
 
 import (
-	"fmt"
+	"context"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/countycredit/creditledger/network"
 )
 
-// Factory carries what commands need and is built once in main. Fields are
-// filled lazily by the commands that need them, so "creditctl --help" works
-// without a network.
+// Factory carries what commands need and is built once in main. Everything
+// is resolved lazily by the commands that need it, so "creditctl --help"
+// works without a network, a profile or a config file.
 type Factory struct {
 	IO *IOStreams
+
+	// Getenv, Getwd, Clock and Connect replace the process's environment,
+	// working directory, clock and ledger connection in tests; nil means
+	// the real ones.
+	Getenv  func(string) string
+	Getwd   func() (string, error)
+	Clock   func() time.Time
+	Connect func(context.Context) (Ledger, error)
+
+	flags      *pflag.FlagSet // the root's persistent flags
+	flagConfig string
+	flagValues Settings
+	settings   *Settings
+	profile    *network.Profile
+}
+
+// Now is the current time (f.Clock in tests). The ledger never uses the
+// client's clock for its rules; the CLI uses it for generated record IDs,
+// relative dates and its own checks before sending.
+func (f *Factory) Now() time.Time {
+	if f.Clock != nil {
+		return f.Clock()
+	}
+	return time.Now()
 }
 
 // NewRootCmd builds the creditctl command tree.
@@ -21,7 +50,20 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		Long: `creditctl records credit commitments, punishments, cross-county enforcement,
 credit repairs and objections on the county credit ledger (a Hyperledger Fabric
 channel), runs the local network, and issues and verifies blockchain credit
-certificates.`,
+certificates.
+
+Settings (which network, county, identity and peer; output and language) come
+from flags, then CREDITCTL_* environment variables, then the config file
+($XDG_CONFIG_HOME/creditctl/config.yaml, keys named like the flags).
+
+Exit codes: 0 ok, 1 other failure, 2 invalid input (nothing sent), 3 forbidden,
+4 not found, 5 already exists, 6 refused by a credit rule (state, too early,
+not repairable, evidence missing), 64 wrong command line, 75 submitted but the
+commit status is unknown (check with "creditctl tx status <txid>").`,
+		Example: `  creditctl punishment impose --subject 91330782MA2K3Y5Q1R --kind publicity --severity general \
+      --decision-date 2026-03-02 --decision-no "义市监罚〔2026〕12号" --legal-basis "《食品安全法》第一百二十二条"
+  creditctl subject show 91330782MA2K3Y5Q1R --lang zh
+  creditctl --county 330182 enforcement list -o json`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -31,6 +73,7 @@ certificates.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &UsageError{Err: err}
 	})
+	f.addSettingFlags(root.PersistentFlags())
 	for _, add := range commandAdders {
 		root.AddCommand(add(f))
 	}
@@ -42,13 +85,17 @@ certificates.`,
 var commandAdders []func(*Factory) *cobra.Command
 
 // Main runs creditctl with args and returns the exit code. Errors are
-// printed to stderr as "creditctl: <message>".
+// printed to stderr as "creditctl: <message>", with what to do next when
+// there is something to do (see reportError).
 func Main(f *Factory, args []string) int {
 	root := NewRootCmd(f)
 	root.SetArgs(args)
 	err := root.Execute()
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		err = &UsageError{Err: err}
+	}
 	if err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "creditctl: %v\n", err)
+		reportError(f.IO.ErrOut, err)
 	}
 	return ExitCode(err)
 }
