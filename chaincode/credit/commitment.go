@@ -46,31 +46,10 @@ func MakeCommitment(req MakeCommitmentRequest, a Actor, tx Tx, cals CalendarLook
 	if err := requireOfficer(a, action); err != nil {
 		return Change{}, err
 	}
-	if err := ValidateID("id", req.ID); err != nil {
+	if err := req.Validate(); err != nil {
 		return Change{}, err
 	}
-	if req.Kind == "" {
-		return Change{}, invalid("kind", "is required (one of %v)", CommitmentKinds[:4])
-	}
-	if req.Kind == CommitmentRepair {
-		return Change{}, invalid("kind", "repair commitments are made by ApplyRepair, not MakeCommitment")
-	}
-	if !oneOf(req.Kind, CommitmentKinds) {
-		return Change{}, invalid("kind", "%q is not one of %v", req.Kind, CommitmentKinds[:4])
-	}
-	if _, err := ParseSubject("subject", req.Subject); err != nil {
-		return Change{}, err
-	}
-	if err := validateText("content", req.Content, true, maxContent); err != nil {
-		return Change{}, err
-	}
-	if err := validateHash("contentHash", req.ContentHash, false); err != nil {
-		return Change{}, err
-	}
-	deadline, err := validateDateField("deadline", req.Deadline, false)
-	if err != nil {
-		return Change{}, err
-	}
+	deadline, _ := validateDateField("deadline", req.Deadline, false) // checked by Validate
 	dept, err := recordDepartment(a, req.Department)
 	if err != nil {
 		return Change{}, fmt.Errorf("%s %s: %w", action, req.ID, err)
@@ -88,8 +67,6 @@ func MakeCommitment(req MakeCommitmentRequest, a Actor, tx Tx, cals CalendarLook
 		Deadline:       deadline,
 	}
 	switch {
-	case req.Kind == CommitmentApproval && deadline.IsZero():
-		return Change{}, invalid("deadline", "an approval-substitution commitment (告知承诺) needs the verification date set by the office")
 	case req.Kind == CommitmentMissingMaterials && deadline.IsZero():
 		c.Deadline, c.Calendars = AddWorkingDays(today, DefaultMissingMaterialsDays, cals)
 		c.DeadlineBasis = strconv.Itoa(DefaultMissingMaterialsDays) + " working days after " + today.String() + " (容缺受理 default, seed 004)"
@@ -108,7 +85,7 @@ func FulfilCommitment(c *Commitment, req FulfilCommitmentRequest, a Actor, tx Tx
 	if err := requireOfficer(a, action); err != nil {
 		return Change{}, err
 	}
-	if err := validateText("note", req.Note, false, maxText); err != nil {
+	if err := req.Validate(); err != nil {
 		return Change{}, err
 	}
 	if err := requireOwner(a, c.County, action+" "+c.ID, "the commitment"); err != nil {
@@ -136,7 +113,7 @@ func BreachCommitment(c *Commitment, req BreachCommitmentRequest, a Actor, tx Tx
 	if err := requireOfficer(a, action); err != nil {
 		return Change{}, err
 	}
-	if err := validateText("reason", req.Reason, true, maxText); err != nil {
+	if err := req.Validate(); err != nil {
 		return Change{}, err
 	}
 	if err := requireOwner(a, c.County, action+" "+c.ID, "the commitment"); err != nil {

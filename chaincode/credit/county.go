@@ -34,10 +34,7 @@ func RegisterCounty(req RegisterCountyRequest, byCode *County, mspTaken string, 
 	if err := requireAdmin(a, action); err != nil {
 		return Change{}, err
 	}
-	if err := ValidateCountyCode("code", req.Code); err != nil {
-		return Change{}, err
-	}
-	if err := validateText("name", req.Name, true, maxShortText); err != nil {
+	if err := req.Validate(); err != nil {
 		return Change{}, err
 	}
 	if a.MSPID == "" {

@@ -23,22 +23,10 @@ func RecordEnforcement(p *Punishment, req RecordEnforcementRequest, a Actor, tx 
 	if err := requireOfficer(a, action); err != nil {
 		return Change{}, err
 	}
-	if err := ValidateID("id", req.ID); err != nil {
+	if err := req.Validate(); err != nil {
 		return Change{}, err
 	}
-	if err := ValidateRef("punishmentId", req.PunishmentID); err != nil {
-		return Change{}, err
-	}
-	if !oneOf(req.Measure, Measures) {
-		return Change{}, invalid("measure", "%q is not a measure code (one of %v)", req.Measure, Measures)
-	}
-	date, err := validateDateField("date", req.Date, true)
-	if err != nil {
-		return Change{}, err
-	}
-	if err := validateText("detail", req.Detail, false, maxText); err != nil {
-		return Change{}, err
-	}
+	date, _ := validateDateField("date", req.Date, true) // checked by Validate
 	dept, err := recordDepartment(a, req.Department)
 	if err != nil {
 		return Change{}, fmt.Errorf("%s %s: %w", action, req.ID, err)

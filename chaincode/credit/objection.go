@@ -38,16 +38,7 @@ func RaiseObjection(record Record, req RaiseObjectionRequest, a Actor, tx Tx) (C
 	if err := requireOfficer(a, action); err != nil {
 		return Change{}, err
 	}
-	if err := ValidateID("id", req.ID); err != nil {
-		return Change{}, err
-	}
-	if !oneOf(req.RecordKind, ObjectionKinds) {
-		return Change{}, invalid("recordKind", "%q is not one of %v", req.RecordKind, ObjectionKinds)
-	}
-	if err := ValidateRef("recordId", req.RecordID); err != nil {
-		return Change{}, err
-	}
-	if err := validateText("reason", req.Reason, true, maxText); err != nil {
+	if err := req.Validate(); err != nil {
 		return Change{}, err
 	}
 	h := record.Head()
@@ -67,50 +58,30 @@ func RaiseObjection(record Record, req RaiseObjectionRequest, a Actor, tx Tx) (C
 // recomputing the periods with the rule set in force at the (new) decision
 // date.
 func validateCorrection(c *Correction, p Punishment, rules []RuleSet, tx Tx) (*Punishment, error) {
-	if c == nil {
-		return nil, invalid("correction", "is required when action is %q", ActionCorrect)
+	if err := c.validate(); err != nil {
+		return nil, err
 	}
-	changed := false
 	if c.PunishmentKind != "" {
-		if !oneOf(c.PunishmentKind, PunishmentKinds) {
-			return nil, invalid("correction.punishmentKind", "%q is not one of %v", c.PunishmentKind, PunishmentKinds)
-		}
-		p.PunishmentKind, changed = c.PunishmentKind, true
+		p.PunishmentKind = c.PunishmentKind
 	}
 	if c.Severity != "" {
-		if !oneOf(c.Severity, Severities) {
-			return nil, invalid("correction.severity", "%q is not one of %v", c.Severity, Severities)
-		}
-		p.Severity, changed = c.Severity, true
+		p.Severity = c.Severity
 	}
 	if c.DecisionDate != "" {
 		d, err := validateDecisionDate("correction.decisionDate", c.DecisionDate, tx)
 		if err != nil {
 			return nil, err
 		}
-		p.DecisionDate, changed = d, true
+		p.DecisionDate = d
 	}
 	if c.DecisionNo != "" {
-		if err := validateText("correction.decisionNo", c.DecisionNo, true, maxShortText); err != nil {
-			return nil, err
-		}
-		p.DecisionNo, changed = c.DecisionNo, true
+		p.DecisionNo = c.DecisionNo
 	}
 	if c.LegalBasis != "" {
-		if err := validateText("correction.legalBasis", c.LegalBasis, true, maxText); err != nil {
-			return nil, err
-		}
-		p.LegalBasis, changed = c.LegalBasis, true
+		p.LegalBasis = c.LegalBasis
 	}
 	if c.Measures != nil {
-		ms, err := validateMeasures("correction.measures", c.Measures)
-		if err != nil {
-			return nil, err
-		}
-		p.Measures, changed = ms, true
-	}
-	if !changed {
-		return nil, invalid("correction", "must change at least one of punishmentKind, severity, decisionDate, decisionNo, legalBasis, measures")
+		p.Measures, _ = validateMeasures("correction.measures", c.Measures) // checked by validate
 	}
 	applyRules(&p, rules)
 	return &p, nil
@@ -131,20 +102,8 @@ func AnswerObjection(o *Objection, record Record, req AnswerObjectionRequest, ru
 	if err := requireOfficer(a, action); err != nil {
 		return Change{}, err
 	}
-	if req.Decision != StateUpheld && req.Decision != StateDismissed {
-		return Change{}, invalid("decision", "%q is not one of [%s %s]", req.Decision, StateUpheld, StateDismissed)
-	}
-	if err := validateText("answer", req.Answer, true, maxText); err != nil {
+	if err := req.validateAnswer(); err != nil {
 		return Change{}, err
-	}
-	if req.Decision == StateDismissed && (req.Action != "" || req.Correction != nil) {
-		return Change{}, invalid("action", "a dismissed objection takes no action")
-	}
-	if req.Action != "" && req.Action != ActionRevoke && req.Action != ActionCorrect {
-		return Change{}, invalid("action", "%q is not one of [%s %s]", req.Action, ActionRevoke, ActionCorrect)
-	}
-	if req.Action != ActionCorrect && req.Correction != nil {
-		return Change{}, invalid("correction", "is only allowed with action %q", ActionCorrect)
 	}
 	if err := requireOwner(a, o.County, action+" "+o.ID, "the objection (owner of the disputed record)"); err != nil {
 		return Change{}, err

@@ -83,39 +83,15 @@ func ImposePunishment(req ImposePunishmentRequest, dishonesty *Dishonesty, rules
 	if err := requireOfficer(a, action); err != nil {
 		return Change{}, err
 	}
-	if err := ValidateID("id", req.ID); err != nil {
+	if err := req.Validate(); err != nil {
 		return Change{}, err
-	}
-	if _, err := ParseSubject("subject", req.Subject); err != nil {
-		return Change{}, err
-	}
-	if !oneOf(req.Kind, PunishmentKinds) {
-		return Change{}, invalid("kind", "%q is not one of %v", req.Kind, PunishmentKinds)
-	}
-	if !oneOf(req.Severity, Severities) {
-		return Change{}, invalid("severity", "%q is not one of %v", req.Severity, Severities)
 	}
 	decision, err := validateDecisionDate("decisionDate", req.DecisionDate, tx)
 	if err != nil {
 		return Change{}, err
 	}
-	if err := validateText("decisionNo", req.DecisionNo, true, maxShortText); err != nil {
-		return Change{}, err
-	}
-	if err := validateText("legalBasis", req.LegalBasis, true, maxText); err != nil {
-		return Change{}, err
-	}
-	measures, err := validateMeasures("measures", req.Measures)
-	if err != nil {
-		return Change{}, err
-	}
-	if err := validateText("summary", req.Summary, false, maxText); err != nil {
-		return Change{}, err
-	}
+	measures, _ := validateMeasures("measures", req.Measures) // checked by Validate
 	if req.DishonestyID != "" {
-		if err := ValidateRef("dishonestyId", req.DishonestyID); err != nil {
-			return Change{}, err
-		}
 		if dishonesty == nil || dishonesty.ID != req.DishonestyID {
 			return Change{}, fmt.Errorf("%s %s: dishonesty record %s: %w", action, req.ID, req.DishonestyID, ErrNotFound)
 		}
@@ -153,7 +129,7 @@ func RevokePunishment(p *Punishment, req RevokePunishmentRequest, a Actor, tx Tx
 	if err := requireOfficer(a, action); err != nil {
 		return Change{}, err
 	}
-	if err := validateText("reason", req.Reason, true, maxText); err != nil {
+	if err := req.Validate(); err != nil {
 		return Change{}, err
 	}
 	if err := requireOwner(a, p.County, action+" "+p.ID, "the punishment"); err != nil {

@@ -73,13 +73,7 @@ func ApplyRepair(p *Punishment, req ApplyRepairRequest, a Actor, tx Tx) (Change,
 	if err := requireOfficer(a, action); err != nil {
 		return Change{}, err
 	}
-	if err := ValidateID("id", req.ID); err != nil {
-		return Change{}, err
-	}
-	if err := ValidateRef("punishmentId", req.PunishmentID); err != nil {
-		return Change{}, err
-	}
-	if err := validateEvidence(req.Evidence); err != nil {
+	if err := req.Validate(); err != nil {
 		return Change{}, err
 	}
 	p.Derive(tx.Date())
@@ -155,13 +149,8 @@ func CompleteRepair(r *Repair, p *Punishment, req CompleteRepairRequest, a Actor
 	if err := requireOfficer(a, action); err != nil {
 		return Change{}, err
 	}
-	if req.Evidence != nil {
-		if err := validateHash("training", req.Evidence.Training, false); err != nil {
-			return Change{}, prefixField("evidence", err)
-		}
-		if err := validateHash("creditReport", req.Evidence.CreditReport, false); err != nil {
-			return Change{}, prefixField("evidence", err)
-		}
+	if err := req.Validate(); err != nil {
+		return Change{}, err
 	}
 	if err := requireOwner(a, r.County, action+" "+r.ID, "the repair (imposing county)"); err != nil {
 		return Change{}, err
@@ -227,7 +216,7 @@ func RejectRepair(r *Repair, p *Punishment, req RejectRepairRequest, a Actor, tx
 	if err := requireOfficer(a, action); err != nil {
 		return Change{}, err
 	}
-	if err := validateText("reason", req.Reason, true, maxText); err != nil {
+	if err := req.Validate(); err != nil {
 		return Change{}, err
 	}
 	if err := requireOwner(a, r.County, action+" "+r.ID, "the repair (imposing county)"); err != nil {
