@@ -80,7 +80,7 @@ func TestEveryRecordKeyHasOwnerEndorsementPolicy(t *testing.T) {
 		}
 		var owner string
 		switch objectType {
-		case credit.TypeRuleSet, credit.TypeCalendar, credit.TypeCountyMSP, credit.TypeSubject, credit.TypeByCounty:
+		case credit.TypeRuleSet, credit.TypeCalendar, credit.TypeCountyMSP, credit.TypeSubject, credit.TypeByCounty, credit.TypeOpenRepair:
 			if p := w.sbe[key]; p != nil {
 				t.Errorf("%s %v has a key-level policy; it must be guarded by MAJORITY only", objectType, attrs)
 			}
@@ -111,9 +111,10 @@ func TestEveryRecordKeyHasOwnerEndorsementPolicy(t *testing.T) {
 	}
 	// 3 county keys + 7 records (com-1, com-2, pun-1, rep-1,
 	// rep-1.commitment, obj-1, enf-1) = 10 guarded keys; 3 countymsp + 7
-	// subject + 7 bycounty index keys + 1 calendar = 18 unguarded.
-	if checked != 10 || unguarded != 18 {
-		t.Fatalf("%d guarded and %d unguarded keys, want 10 and 18", checked, unguarded)
+	// subject + 7 bycounty index keys + 1 calendar + the open-repair lock of
+	// pun-1 = 19 unguarded.
+	if checked != 10 || unguarded != 19 {
+		t.Fatalf("%d guarded and %d unguarded keys, want 10 and 19", checked, unguarded)
 	}
 	// The repair and the objection raised in county B belong to county A;
 	// the enforcement recorded by B belongs to B.
@@ -283,5 +284,49 @@ func TestBadInputWritesNothing(t *testing.T) {
 	}
 	if resp, _ := w.invoke(w.officerA, "GetRecord", `{"kind":"commitment","id":"nope"}`); !strings.HasPrefix(resp.Message, "[NOT_FOUND]") {
 		t.Fatalf("missing record: %q", resp.Message)
+	}
+}
+
+// TestKeyLevelPolicySetOnlyAtCreation: a record's key-level policy is set by
+// the transaction that creates it and by no later one. Re-setting it would
+// make two updates of one key in the same block fail validation with
+// ENDORSEMENT_POLICY_FAILURE (fabric's statebased validator: a validation
+// parameter changed by a preceding transaction) instead of an MVCC conflict
+// the client can retry. And no county writes another county's existing
+// record: a repair application received by county B writes only new keys
+// (the repair, its commitment, the open-repair lock of A's punishment), so
+// the Gateway's endorsement plan never has to find the owner by itself.
+func TestKeyLevelPolicySetOnlyAtCreation(t *testing.T) {
+	w := storyA(t)
+	punKey, err := (&fakeStub{net: w.fakeNet}).CreateCompositeKey(credit.TypePunishment, []string{"pun-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		who      *fakeIdentity
+		fn, arg  string
+		creates  int // keys given a key-level policy
+		writesPn bool
+	}{
+		{w.officerA, "FulfilCommitment", `{"id":"com-1"}`, 0, false},
+		{w.officerA, "BreachCommitment", `{"id":"com-2","reason":"逾期未补交材料"}`, 1, false}, // creates com-2.breach
+		{w.officerA, "AcceptRepair", `{"id":"rep-1"}`, 0, false},
+		{w.officerA, "CompleteRepair", `{"id":"rep-1"}`, 0, true},
+		{w.officerB, "ImposePunishment", js(t, map[string]any{"id": "pun-b", "subject": subjA, "kind": "watchlist", "severity": "general",
+			"decisionDate": "2026-04-01", "decisionNo": "东市监罚〔2026〕3号", "legalBasis": "《行政处罚法》", "measures": []string{}}), 1, false},
+		{w.officerC, "ApplyRepair", js(t, map[string]any{"id": "rep-b", "punishmentId": "pun-b", "evidence": map[string]string{"identity": h1, "penaltyFulfilled": h2, "repairCommitment": h3}}), 2, false},
+		{w.officerB, "RejectRepair", `{"id":"rep-b","reason":"材料不全"}`, 0, false},
+	}
+	for _, s := range steps {
+		resp, stub := w.invoke(s.who, s.fn, s.arg)
+		if resp.Status != 200 {
+			t.Fatalf("%s: %s", s.fn, resp.Message)
+		}
+		if len(stub.sbeWrites) != s.creates {
+			t.Errorf("%s set %d key-level policies, want %d (only for keys it creates)", s.fn, len(stub.sbeWrites), s.creates)
+		}
+		if _, wrote := stub.writes[punKey]; wrote != s.writesPn {
+			t.Errorf("%s wrote punishment pun-1: %v, want %v", s.fn, wrote, s.writesPn)
+		}
 	}
 }

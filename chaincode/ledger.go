@@ -176,6 +176,24 @@ func (l *ledger) punishment(field, id string) (*credit.Punishment, error) {
 	return typed[*credit.Punishment](l, credit.TypePunishment, field, id)
 }
 
+// punishmentWithOpenRepair reads a punishment and its open-repair lock
+// (credit.OpenRepairKey) into OpenRepairID, for ApplyRepair only: other
+// transactions that read a punishment do not read the lock, so they do not
+// conflict with repair applications (completion and rejection release the
+// lock without reading it).
+func (l *ledger) punishmentWithOpenRepair(field, id string) (*credit.Punishment, error) {
+	p, err := l.punishment(field, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := l.get(credit.OpenRepairKey(p.ID))
+	if err != nil {
+		return nil, err
+	}
+	p.OpenRepairID = string(b)
+	return p, nil
+}
+
 func (l *ledger) repair(field, id string) (*credit.Repair, error) {
 	return typed[*credit.Repair](l, credit.TypeRepair, field, id)
 }

@@ -228,7 +228,7 @@ func derivedState(rec credit.Record) string {
 var stateObjectTypes = []string{
 	credit.TypeCommitment, credit.TypePunishment, credit.TypeDishonesty, credit.TypeEnforcement,
 	credit.TypeRepair, credit.TypeObjection, credit.TypeRuleSet, credit.TypeCalendar,
-	credit.TypeCounty, credit.TypeCountyMSP, credit.TypeSubject, credit.TypeByCounty,
+	credit.TypeCounty, credit.TypeCountyMSP, credit.TypeSubject, credit.TypeByCounty, credit.TypeOpenRepair,
 }
 
 // ListState pages through the raw world state of one object type, for an

@@ -148,7 +148,7 @@ func (c *Contract) ApplyRepair(ctx contractapi.TransactionContextInterface, req 
 		if err := l.mustBeNew(credit.TypeCommitment, "id", credit.RepairCommitmentID(r.ID)); err != nil {
 			return credit.Change{}, err
 		}
-		p, err := l.punishment("punishmentId", r.PunishmentID)
+		p, err := l.punishmentWithOpenRepair("punishmentId", r.PunishmentID)
 		if err != nil {
 			return credit.Change{}, err
 		}

@@ -273,8 +273,8 @@ func (c *Client) submitOnce(ctx context.Context, fn string, arg []byte) ([]byte,
 	}
 	res.BlockNumber = status.BlockNumber
 	if !status.Successful {
-		return nil, res, &TxError{Op: fn, Stage: StageCommit, TxID: res.TxID, Code: status.Code,
-			Err: fmt.Errorf("invalidated at validation: %s", status.Code)}
+		return nil, res, newTxError(fn, StageCommit, res.TxID,
+			&client.CommitError{TransactionID: res.TxID, Code: status.Code})
 	}
 	return tx.Result(), res, nil
 }

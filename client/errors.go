@@ -86,6 +86,10 @@ func (e *TxError) message() string {
 	if e.Err == nil {
 		return "failed"
 	}
+	var commitErr *client.CommitError
+	if errors.As(e.Err, &commitErr) {
+		return "invalidated at validation: " + commitErr.Code.String()
+	}
 	if st, ok := status.FromError(e.Err); ok {
 		msg := st.Message()
 		for _, d := range gatewayDetails(e.Err) {

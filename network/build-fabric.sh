@@ -16,7 +16,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 tools="$root/network/tools"
 version=3.1.1
 dest="${FABRIC_DIR:-$root/.cache/fabric/$version}"
-bins=(peer orderer osnadmin configtxgen cryptogen configtxlator)
+bins=(peer orderer osnadmin configtxgen cryptogen configtxlator discover)
 go="${GO:-go}"
 
 stamp_now() {

@@ -202,3 +202,99 @@ func ccArgs(fn string, arg any) (string, error) {
 	}{[]string{fn, string(js)}})
 	return string(b), err
 }
+
+// waitDiscovery waits until service discovery on every county's first peer
+// offers an endorser of every county for the chaincode. Until then the
+// peers' Gateways cannot plan endorsements ("no combination of peers can
+// be derived which satisfy the endorsement policy"): gossip membership
+// across organisations and each peer's published chaincode list converge
+// some seconds after the channel join. The check is Fabric's own discover
+// CLI (`discover endorsers`), run as each county's admin.
+func (n *Network) waitDiscovery(ctx context.Context) error {
+	want := make([]string, len(n.T.Counties))
+	for i, c := range n.T.Counties {
+		want[i] = c.MSPID()
+	}
+	idx := make([]int, len(n.T.Counties))
+	for i := range idx {
+		idx[i] = i
+	}
+	return parallel(idx, func(i int) error {
+		p := n.firstPeer(i)
+		return n.converge(ctx, "discovery at "+p.ProcName(), func(int) (bool, error) {
+			out, err := n.discoverEndorsers(ctx, p)
+			if err != nil {
+				return false, err
+			}
+			missing := missingMSPs(out, want)
+			if len(missing) > 0 {
+				return false, fmt.Errorf("discovery at %s offers no endorser of %s yet", p.ProcName(), strings.Join(missing, ", "))
+			}
+			return true, nil
+		})
+	})
+}
+
+// discoverEndorsers runs `discover endorsers` against peer p as its county's
+// admin and returns the JSON answer.
+func (n *Network) discoverEndorsers(ctx context.Context, p PeerNode) ([]byte, error) {
+	msp := n.Layout.AdminMSP(p.County)
+	key, err := onlyFileIn(filepath.Join(msp, "keystore"))
+	if err != nil {
+		return nil, err
+	}
+	cert, err := onlyFileIn(filepath.Join(msp, "signcerts"))
+	if err != nil {
+		return nil, err
+	}
+	env := []string{"FABRIC_LOGGING_SPEC=error"}
+	return n.fab.run(ctx, env, n.Layout.Dir, "discover",
+		"--MSP", p.County.MSPID(), "--userKey", key, "--userCert", cert,
+		"--peerTLSCA", n.Layout.CountyTLSCA(p.County),
+		"endorsers", "--channel", n.T.Channel, "--chaincode", n.T.Chaincode, "--server", p.Address())
+}
+
+// missingMSPs returns the MSP IDs of want that no endorser group of a
+// `discover endorsers` answer contains.
+func missingMSPs(out []byte, want []string) []string {
+	var answer []struct {
+		EndorsersByGroups map[string][]struct {
+			MSPID string `json:"MSPID"`
+		} `json:"EndorsersByGroups"`
+	}
+	seen := map[string]bool{}
+	if err := json.Unmarshal(out, &answer); err == nil {
+		for _, a := range answer {
+			for _, group := range a.EndorsersByGroups {
+				for _, e := range group {
+					seen[e.MSPID] = true
+				}
+			}
+		}
+	}
+	var missing []string
+	for _, m := range want {
+		if !seen[m] {
+			missing = append(missing, m)
+		}
+	}
+	return missing
+}
+
+// onlyFileIn returns the path of the single regular file in dir.
+func onlyFileIn(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	var files []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			files = append(files, filepath.Join(dir, e.Name()))
+		}
+	}
+	if len(files) != 1 {
+		return "", fmt.Errorf("want exactly one file in %s, found %d", dir, len(files))
+	}
+	return files[0], nil
+}

@@ -18,7 +18,7 @@ import (
 const FabricVersion = "3.1.1"
 
 // FabricBinaries are the Fabric programs the network drives.
-var FabricBinaries = []string{"peer", "orderer", "osnadmin", "configtxgen", "cryptogen"}
+var FabricBinaries = []string{"peer", "orderer", "osnadmin", "configtxgen", "cryptogen", "discover"}
 
 // fabric runs Fabric's own command-line tools as subprocesses.
 type fabric struct {

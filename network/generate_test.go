@@ -251,3 +251,24 @@ func TestParsers(t *testing.T) {
 		t.Errorf("ccArgs = %s", a)
 	}
 }
+
+// TestMissingMSPs reads `discover endorsers` answers: network up waits until
+// every county's peer offers an endorser of every county.
+func TestMissingMSPs(t *testing.T) {
+	want := []string{"County330782MSP", "County330182MSP", "County371324MSP"}
+	all := `[{"Chaincode":"credit","EndorsersByGroups":{"G0":[{"MSPID":"County371324MSP"}],"G1":[{"MSPID":"County330782MSP"}],"G2":[{"MSPID":"County330182MSP"}]},"Layouts":[]}]`
+	two := `[{"Chaincode":"credit","EndorsersByGroups":{"G0":[{"MSPID":"County371324MSP"}],"G1":[{"MSPID":"County330782MSP"}]}}]`
+	for _, tc := range []struct {
+		name, out string
+		missing   []string
+	}{
+		{"all counties", all, nil},
+		{"one not yet seen", two, []string{"County330182MSP"}},
+		{"not JSON", "error: no peer combination", want},
+	} {
+		got := missingMSPs([]byte(tc.out), want)
+		if strings.Join(got, ",") != strings.Join(tc.missing, ",") {
+			t.Errorf("%s: missing %v, want %v", tc.name, got, tc.missing)
+		}
+	}
+}

@@ -213,6 +213,7 @@ func Up(ctx context.Context, o Options) (*Network, error) {
 			{"approve and commit chaincode", func() error { return n.approveAndCommit(ctx, pkgID) }},
 			{"register counties", func() error { return n.registerCounties(ctx) }},
 			{"install calendars", func() error { return n.installCalendars(ctx, o.Calendars) }},
+			{"wait for service discovery (Gateway endorsement plans)", func() error { return n.waitDiscovery(ctx) }},
 		}...)
 	}
 	for _, s := range steps {
@@ -290,6 +291,15 @@ func (n *Network) peerSpec(p PeerNode) procSpec {
 		"CORE_PEER_CHAINCODELISTENADDRESS=" + hostPort(p.Host, p.ChaincodePort),
 		"CORE_PEER_GOSSIP_BOOTSTRAP=" + bootstrap,
 		"CORE_PEER_GOSSIP_EXTERNALENDPOINT=" + p.Address(),
+		// Faster gossip than the defaults (5 s alive, 25 s expiry and
+		// reconnect, 4 s state info): a peer that joins the channel after
+		// its first membership attempt is otherwise rediscovered only after
+		// 25 s, and a stopped peer stays in endorsement plans as long.
+		"CORE_PEER_GOSSIP_ALIVETIMEINTERVAL=2s",
+		"CORE_PEER_GOSSIP_ALIVEEXPIRATIONTIMEOUT=10s",
+		"CORE_PEER_GOSSIP_RECONNECTINTERVAL=3s",
+		"CORE_PEER_GOSSIP_PUBLISHSTATEINFOINTERVAL=2s",
+		"CORE_PEER_GOSSIP_REQUESTSTATEINFOINTERVAL=2s",
 		"CORE_PEER_LOCALMSPID=" + p.County.MSPID(),
 		"CORE_PEER_MSPCONFIGPATH=" + filepath.Join(d, "msp"),
 		"CORE_PEER_TLS_ENABLED=true",

@@ -17,6 +17,7 @@ const (
 	TypeCountyMSP   = "countymsp"
 	TypeSubject     = "subject"
 	TypeByCounty    = "bycounty"
+	TypeOpenRepair  = "openrepair"
 )
 
 // RecordKinds are the object types of the six record families, sorted; they
@@ -62,6 +63,12 @@ func CountyMSPKey(mspID string) Key { return Key{TypeCountyMSP, []string{mspID}}
 func SubjectIndexKey(subject, kind, id string) Key {
 	return Key{TypeSubject, []string{subject, kind, id}}
 }
+
+// OpenRepairKey is the lock that allows at most one open repair per
+// punishment; its value is the open repair's ID. It is a key of its own,
+// not a field of the punishment, so that a repair application received by
+// another county never writes the imposing county's record.
+func OpenRepairKey(punishmentID string) Key { return Key{TypeOpenRepair, []string{punishmentID}} }
 
 // ByCountyIndexKey indexes a record under its owning county and stored
 // state; the value is the subject. It moves when the state changes.

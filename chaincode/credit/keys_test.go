@@ -9,9 +9,9 @@ import (
 // they are the ledger format, read by the indexer.
 func TestObjectTypesAreFrozen(t *testing.T) {
 	got := []string{TypeCommitment, TypePunishment, TypeDishonesty, TypeEnforcement, TypeRepair, TypeObjection,
-		TypeRuleSet, TypeCalendar, TypeCounty, TypeCountyMSP, TypeSubject, TypeByCounty}
+		TypeRuleSet, TypeCalendar, TypeCounty, TypeCountyMSP, TypeSubject, TypeByCounty, TypeOpenRepair}
 	want := []string{"commitment", "punishment", "dishonesty", "enforcement", "repair", "objection",
-		"ruleset", "calendar", "county", "countymsp", "subject", "bycounty"}
+		"ruleset", "calendar", "county", "countymsp", "subject", "bycounty", "openrepair"}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("object type %d = %q, want %q", i, got[i], want[i])

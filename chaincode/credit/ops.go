@@ -39,8 +39,10 @@ type Tx struct {
 // Date is the date of the transaction timestamp in UTC+8.
 func (t Tx) Date() Date { return DateOf(t.Time) }
 
-// Put is one state write. Owner is the county code whose peers must endorse
-// later changes of the key (key-level endorsement); "" sets no key policy.
+// Put is one state write. Owner, on the write that creates a record or
+// county key, is the county code whose peers must endorse every later change
+// of the key (key-level endorsement); "" sets no key policy (updates, index
+// keys, governance data).
 type Put struct {
 	Key   Key
 	Value []byte
@@ -240,8 +242,13 @@ func mustJSON(v any) []byte {
 // index (on creation), and the bycounty index, moved if the stored state
 // changed. oldState is "" for a new record.
 //
-// Only the record key carries the owner's key-level policy; index keys
-// carry none and are guarded by the chaincode-level MAJORITY policy. This
+// Only the record key carries the owner's key-level policy, set when the
+// record is created and never again: re-setting it on an update would make
+// two updates of the key in one block fail validation with
+// ENDORSEMENT_POLICY_FAILURE (a validation parameter changed by a preceding
+// transaction of the block, fabric statebased validator) instead of an MVCC
+// conflict that a client can retry. Index keys carry none and are guarded
+// by the chaincode-level MAJORITY policy. This
 // matters to the endorsement plan: a peer tells the Gateway to disregard
 // the chaincode-level policy when every key a transaction writes carries a
 // key-level policy (fabric core/endorser buildChaincodeInterest), yet a
@@ -249,7 +256,11 @@ func mustJSON(v any) []byte {
 // creation writes an index key, so its plan always includes MAJORITY.
 func recordWrites(rec Record, oldState string) (dels []Key, puts []Put) {
 	h := rec.Head()
-	puts = append(puts, Put{Key: RecordKey(h.Kind, h.ID), Value: mustJSON(rec), Owner: h.County})
+	owner := ""
+	if oldState == "" {
+		owner = h.County // the key-level policy is set once, at creation
+	}
+	puts = append(puts, Put{Key: RecordKey(h.Kind, h.ID), Value: mustJSON(rec), Owner: owner})
 	if oldState == "" {
 		puts = append(puts, Put{Key: SubjectIndexKey(h.Subject, h.Kind, h.ID), Value: []byte(h.County)})
 	}

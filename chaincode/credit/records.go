@@ -174,12 +174,15 @@ type Punishment struct {
 	MaxEnd                    Date   `json:"maxEnd"`
 	Revision                  int    `json:"revision"`
 	CorrectedBy               string `json:"correctedBy,omitempty"`
-	OpenRepairID              string `json:"openRepairId,omitempty"`
-	RepairedBy                string `json:"repairedBy,omitempty"`
-	ClosedAt                  string `json:"closedAt,omitempty"`
-	RevokeReason              string `json:"revokeReason,omitempty"`
-	RevokedBy                 string `json:"revokedBy,omitempty"`
-	DerivedState              string `json:"derivedState,omitempty"`
+	// OpenRepairID is the applied or accepted repair of this punishment,
+	// kept in the OpenRepairKey lock, not in the record: the binding loads
+	// it for the repair operations. Never stored or returned.
+	OpenRepairID string `json:"-"`
+	RepairedBy   string `json:"repairedBy,omitempty"`
+	ClosedAt     string `json:"closedAt,omitempty"`
+	RevokeReason string `json:"revokeReason,omitempty"`
+	RevokedBy    string `json:"revokedBy,omitempty"`
+	DerivedState string `json:"derivedState,omitempty"`
 }
 
 // Head returns the common fields.

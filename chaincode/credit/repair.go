@@ -101,12 +101,12 @@ func ApplyRepair(p *Punishment, req ApplyRepairRequest, a Actor, tx Tx) (Change,
 		ReceivedBy:     a.County,
 	}
 	p.OpenRepairID = r.ID
-	touch(&p.Header, tx)
-	p.DerivedState = ""
 	ch := Change{Event: event("RepairApplied", r, tx), Result: r}
 	ch.add(r, "")
 	ch.add(c, "")
-	ch.add(p, p.State)
+	// The lock, not the punishment: an application received by another
+	// county must not write the imposing county's record.
+	ch.Puts = append(ch.Puts, Put{Key: OpenRepairKey(p.ID), Value: []byte(r.ID)})
 	return ch, nil
 }
 
@@ -205,6 +205,7 @@ func CompleteRepair(r *Repair, p *Punishment, req CompleteRepairRequest, a Actor
 	ch := Change{Event: event("RepairCompleted", r, tx), Result: r}
 	ch.add(r, StateAccepted)
 	ch.add(p, StateActive)
+	ch.Dels = append(ch.Dels, OpenRepairKey(p.ID))
 	return ch, nil
 }
 
@@ -232,11 +233,10 @@ func RejectRepair(r *Repair, p *Punishment, req RejectRepairRequest, a Actor, tx
 	touch(&r.Header, tx)
 	ch := Change{Event: event("RepairRejected", r, tx), Result: r}
 	ch.add(r, old)
-	if p.OpenRepairID == r.ID {
-		p.OpenRepairID = ""
-		p.DerivedState = ""
-		touch(&p.Header, tx)
-		ch.add(p, p.State)
-	}
+	// An applied or accepted repair is always its punishment's open repair
+	// (ApplyRepair takes the lock; only completion and rejection release
+	// it), so the lock is released without reading it.
+	p.OpenRepairID = ""
+	ch.Dels = append(ch.Dels, OpenRepairKey(p.ID))
 	return ch, nil
 }

@@ -10,6 +10,7 @@ import (
 	_ "github.com/hyperledger/fabric/cmd/configtxgen"
 	_ "github.com/hyperledger/fabric/cmd/configtxlator"
 	_ "github.com/hyperledger/fabric/cmd/cryptogen"
+	_ "github.com/hyperledger/fabric/cmd/discover"
 	_ "github.com/hyperledger/fabric/cmd/orderer"
 	_ "github.com/hyperledger/fabric/cmd/osnadmin"
 	_ "github.com/hyperledger/fabric/cmd/peer"
