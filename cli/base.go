@@ -265,9 +265,8 @@ func (m flagFields) nameFlag(err error) error {
 // same JSON the chaincode takes; unknown fields refused), then the fields
 // given as flags on top. dst and fromFlags point to the same struct type.
 func loadRequest(file string, in io.Reader, dst, fromFlags any, fields []string) error {
-	dv, fv := reflect.ValueOf(dst).Elem(), reflect.ValueOf(fromFlags).Elem()
 	if file == "" {
-		dv.Set(fv)
+		reflect.ValueOf(dst).Elem().Set(reflect.ValueOf(fromFlags).Elem())
 		return nil
 	}
 	var b []byte
@@ -288,13 +287,20 @@ func loadRequest(file string, in io.Reader, dst, fromFlags any, fields []string)
 		return err
 	}
 	for _, name := range fields {
-		i := jsonFieldIndex(dv.Type(), name)
-		if i < 0 {
-			panic("creditctl: no request field " + name + " in " + dv.Type().String())
-		}
-		dv.Field(i).Set(fv.Field(i))
+		copyJSONField(dst, fromFlags, name)
 	}
 	return nil
+}
+
+// copyJSONField copies the field with JSON name name from *src to *dst
+// (same struct type).
+func copyJSONField(dst, src any, name string) {
+	dv, sv := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	i := jsonFieldIndex(dv.Type(), name)
+	if i < 0 {
+		panic("creditctl: no field " + name + " in " + dv.Type().String())
+	}
+	dv.Field(i).Set(sv.Field(i))
 }
 
 // jsonFieldIndex finds the struct field with JSON name name.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/countycredit/creditledger/chaincode/credit"
 	"github.com/countycredit/creditledger/client"
@@ -79,40 +80,71 @@ func ledgerExitCode(err error) (int, bool) {
 // refusalWords say, for an operator, why the ledger refused.
 var refusalWords = map[string]string{
 	"INVALID":          "invalid input",
-	"FORBIDDEN":        "forbidden for this county or role",
+	"FORBIDDEN":        "forbidden",
 	"NOT_FOUND":        "not found",
-	"EXISTS":           "a record with this ID already exists",
-	"STATE":            "not allowed in the record's current state",
-	"TOO_EARLY":        "too early: the minimum publicity period is not over",
+	"EXISTS":           "already exists",
+	"STATE":            "not in this state",
+	"TOO_EARLY":        "too early",
 	"NOT_REPAIRABLE":   "not repairable",
 	"EVIDENCE_MISSING": "evidence missing",
 }
 
-// reportError prints err for the operator: one "creditctl:" line, a line
-// saying why for a refusal, and for a transaction of unknown fate its ID
-// and how to check it.
+// reportError prints err for the operator. A refusal by the ledger reads
+//
+//	creditctl: refused (too early): complete repair R1: the minimum publicity period … ends on 2027-04-23 …
+//	  transaction 9224…: nothing was written
+//
+// bad input caught before sending says that nothing was sent, and a
+// transaction of unknown fate gives its ID and how to check it.
 func reportError(w io.Writer, err error) {
-	fmt.Fprintf(w, "creditctl: %v\n", err)
 	var te *client.TxError
-	hasTx := errors.As(err, &te) && te.TxID != ""
+	isTx := errors.As(err, &te)
+	code := credit.Code(err)
 	switch {
 	case errors.Is(err, client.ErrCommitUnknown):
+		fmt.Fprintf(w, "creditctl: %v\n", err)
 		txID := "<txid>"
-		if hasTx {
+		if isTx && te.TxID != "" {
 			txID = te.TxID
 		}
-		fmt.Fprintf(w, "  the transaction was sent but whether it committed is unknown.\n")
-		fmt.Fprintf(w, "  check it before retrying:  creditctl tx status %s\n", txID)
-		fmt.Fprintf(w, "  (retrying with the same record ID is safe: a committed record makes the retry fail with \"already exists\")\n")
-	case credit.Code(err) != "":
-		if hasTx {
-			fmt.Fprintf(w, "  refused: %s (transaction %s, nothing was written)\n", refusalWords[credit.Code(err)], te.TxID)
-		} else {
-			fmt.Fprintf(w, "  refused: %s (nothing was sent)\n", refusalWords[credit.Code(err)])
+		fmt.Fprintf(w, "  the transaction was sent, but whether it committed is unknown.\n")
+		fmt.Fprintf(w, "  check it before doing anything else:  creditctl tx status %s\n", txID)
+		fmt.Fprintf(w, "  (running the command again with the same record ID is safe: if the first one committed, it is refused as \"already exists\")\n")
+	case isTx && code != "" && te.Kind != nil:
+		msg := chaincodeText(te.Kind.Error(), code)
+		if te.Stage == client.StageEvaluate {
+			fmt.Fprintf(w, "creditctl: %s: %s\n", refusalWords[code], msg)
+			return
 		}
+		fmt.Fprintf(w, "creditctl: refused (%s): %s\n", refusalWords[code], msg)
+		if te.TxID != "" {
+			fmt.Fprintf(w, "  transaction %s: nothing was written\n", te.TxID)
+		}
+	case code == "INVALID" && !isTx:
+		fmt.Fprintf(w, "creditctl: %v\n", err)
+		fmt.Fprintf(w, "  nothing was sent\n")
 	case errors.Is(err, client.ErrUnavailable):
+		fmt.Fprintf(w, "creditctl: %v\n", err)
 		fmt.Fprintf(w, "  the peer could not be reached; is the network up? (creditctl network status)\n")
+	default:
+		fmt.Fprintf(w, "creditctl: %v\n", err)
 	}
+}
+
+// chaincodeText trims a chaincode message for display: the "[CODE] "
+// prefix, the sentinel's words at the end (already said), and an action
+// repeated by the binding and the domain ("complete repair: complete repair R1: …").
+func chaincodeText(msg, code string) string {
+	if i := strings.Index(msg, "["+code+"] "); i >= 0 {
+		msg = msg[i+len(code)+3:]
+	}
+	if s := credit.Sentinel(code); s != nil {
+		msg = strings.TrimSuffix(msg, ": "+s.Error())
+	}
+	if head, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(rest, head) {
+		msg = rest
+	}
+	return msg
 }
 
 // codedError is an error that carries its own exit code, for a command

@@ -51,7 +51,7 @@ var zhFields = map[string]string{
 	"year": "年份", "holidays": "法定节假日", "workdays": "调休上班日",
 	// transaction status, history, lists
 	"found": "已上链", "valid": "有效", "validation": "验证结果", "timestamp": "时间", "isDelete": "删除",
-	"records": "记录数", "history": "历史",
+	"records": "记录数", "history": "历史", "homeCounty": "登记地",
 }
 
 // zhValues labels enumeration values, per field. Fields sharing an

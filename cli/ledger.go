@@ -139,12 +139,27 @@ func (f *Factory) CountyCode() (string, error) {
 // Ledger connects to the ledger as the caller. Tests replace it with
 // f.Connect. The caller closes the Ledger.
 func (f *Factory) Ledger(ctx context.Context) (Ledger, error) {
+	return f.connect(ctx, false)
+}
+
+// AdminLedger connects as the county's admin (the profile's adminMsp)
+// unless an identity was named with --user or --msp (or their environment
+// variables or config keys): registering the county and installing rule
+// sets and calendars need the admin role.
+func (f *Factory) AdminLedger(ctx context.Context) (Ledger, error) {
+	return f.connect(ctx, true)
+}
+
+func (f *Factory) connect(ctx context.Context, admin bool) (Ledger, error) {
 	if f.Connect != nil {
 		return f.Connect(ctx)
 	}
 	c, err := f.Caller()
 	if err != nil {
 		return nil, err
+	}
+	if s, _ := f.Settings(); admin && !s.IdentitySet {
+		c.MSPDir = c.County.AdminMSP
 	}
 	if _, err := os.Stat(c.MSPDir); err != nil {
 		s, _ := f.Settings()

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -105,9 +106,45 @@ func (p *Printer) fieldRows(v any) ([][]string, error) {
 	}
 	rows := make([][]string, 0, len(fields))
 	for _, f := range fields {
-		rows = append(rows, []string{p.Label(f.key), p.Value(f.key, f.value)})
+		v := p.Value(f.key, f.value)
+		if f.key == "createdBy" {
+			v = readableIdentity(f.value)
+		}
+		rows = append(rows, []string{p.Label(f.key), v})
 	}
 	return rows, nil
+}
+
+// readableIdentity turns a Fabric client identity ID (base64 of
+// "x509::<subject DN>::<issuer DN>", what the chaincode records as
+// createdBy) into "officer1 (County330782MSP)"; anything else is shown as
+// it is.
+func readableIdentity(id string) string {
+	b, err := base64.StdEncoding.DecodeString(id)
+	if err != nil {
+		return id
+	}
+	parts := strings.Split(string(b), "::")
+	if len(parts) != 3 || parts[0] != "x509" {
+		return id
+	}
+	var cn, org string
+	for _, rdn := range strings.Split(parts[1], ",") {
+		k, v, _ := strings.Cut(rdn, "=")
+		switch k {
+		case "CN":
+			cn = v
+		case "O":
+			org = v
+		}
+	}
+	if cn == "" {
+		return id
+	}
+	if org != "" {
+		return cn + " (" + org + ")"
+	}
+	return cn
 }
 
 // Table writes rows under headers (nil: no header). In table format the

@@ -21,6 +21,10 @@ import (
 type Settings struct {
 	// Config is the config file that was read; "" if there was none.
 	Config string `yaml:"-"`
+	// IdentitySet says User or MSP was given (flag, environment or config
+	// file) rather than defaulted; admin commands then use it instead of
+	// the county's admin.
+	IdentitySet bool `yaml:"-"`
 	// Profile is the network profile (network.json, DESIGN §9).
 	Profile string `yaml:"profile"`
 	// County is the caller's county division code; "" = the profile's first.
@@ -147,6 +151,7 @@ func (f *Factory) resolveSettings() (*Settings, error) {
 			*dst = *spec.field(file)
 		}
 	}
+	s.IdentitySet = s.User != "" || s.MSP != ""
 	if s.Profile == "" {
 		s.Profile = f.defaultProfile()
 	}
