@@ -37,7 +37,8 @@ func New() (*contractapi.ContractChaincode, error) {
 // GetEvaluateTransactions marks the read functions "evaluate" in the
 // contract metadata (contractapi hook; not itself a transaction).
 func (c *Contract) GetEvaluateTransactions() []string {
-	return []string{"GetRecord", "SubjectRecords", "RecordHistory", "ListByCounty", "ListState", "GetRuleSets", "GetCalendar", "ListCounties"}
+	return []string{"GetRecord", "SubjectRecords", "RecordHistory", "ListByCounty", "ListState", "GetRuleSets", "GetCalendar", "ListCounties",
+		"GetCertificate", "CertificateHistory", "ListCertificates"}
 }
 
 // wire turns an error into the chaincode's message, "[CODE] text".

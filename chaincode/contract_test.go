@@ -15,9 +15,12 @@ var documentedTransactions = []string{
 	"RaiseObjection", "AnswerObjection",
 	"GetRecord", "SubjectRecords", "RecordHistory", "ListByCounty", "ListState",
 	"GetRuleSets", "GetCalendar", "ListCounties",
+	"IssueCertificate", "IssueCertificateBatch", "SetCertificateStatus",
+	"GetCertificate", "CertificateHistory", "ListCertificates",
 }
 
-var documentedReads = []string{"GetRecord", "SubjectRecords", "RecordHistory", "ListByCounty", "ListState", "GetRuleSets", "GetCalendar", "ListCounties"}
+var documentedReads = []string{"GetRecord", "SubjectRecords", "RecordHistory", "ListByCounty", "ListState", "GetRuleSets", "GetCalendar", "ListCounties",
+	"GetCertificate", "CertificateHistory", "ListCertificates"}
 
 // TestExportedTransactionsAreExactlyTheDocumentedOnes reads the contract
 // metadata the chaincode serves (org.hyperledger.fabric:GetMetadata) and

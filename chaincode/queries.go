@@ -229,6 +229,7 @@ var stateObjectTypes = []string{
 	credit.TypeCommitment, credit.TypePunishment, credit.TypeDishonesty, credit.TypeEnforcement,
 	credit.TypeRepair, credit.TypeObjection, credit.TypeRuleSet, credit.TypeCalendar,
 	credit.TypeCounty, credit.TypeCountyMSP, credit.TypeSubject, credit.TypeByCounty, credit.TypeOpenRepair,
+	credit.TypeCertificate, credit.TypeCertCounty,
 }
 
 // ListState pages through the raw world state of one object type, for an
