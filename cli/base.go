@@ -134,8 +134,24 @@ func newID(prefix, county string, now time.Time) string {
 	return fmt.Sprintf("%s-%s-%04d%02d%02d-%s", prefix, county, d.Year(), d.Month(), d.Day(), hex.EncodeToString(r[:]))
 }
 
-// ensureID fills *id with a generated one when empty, and says so on
-// stderr so the operator can note it.
+// checkThenID validates a new record's request before anything else: with
+// a stand-in ID when none was given (so bad input is reported without
+// reading the profile), then fills the generated ID. validate closes over
+// the request that id points into.
+func (b *Base) checkThenID(id *string, prefix string, ff flagFields, validate func() error) error {
+	if *id == "" {
+		*id = prefix + "-000000-00000000-000000"
+		err := validate()
+		*id = ""
+		if err != nil {
+			return ff.nameFlag(err)
+		}
+	}
+	return b.ensureID(id, prefix)
+}
+
+// ensureID fills *id with a generated one (PREFIX-county-date-hex) when
+// empty; the command prints the record, so the operator sees it.
 func (b *Base) ensureID(id *string, prefix string) error {
 	if *id != "" {
 		return nil

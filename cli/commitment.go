@@ -119,7 +119,7 @@ func runCommitmentMake(o *CommitmentMakeOptions) error {
 	if req.Deadline, err = parseDateArg("deadline (--deadline)", req.Deadline, o.Now()); err != nil {
 		return err
 	}
-	if err := o.ensureID(&req.ID, prefixCommitment); err != nil {
+	if err := o.checkThenID(&req.ID, prefixCommitment, commitmentMakeFlags, func() error { return req.Validate() }); err != nil {
 		return err
 	}
 	return submitWrite(&o.Base, commitmentMakeFlags, req, "making commitment "+req.ID, Ledger.MakeCommitment)

@@ -90,7 +90,7 @@ func runEnforcementRecord(o *EnforcementRecordOptions) error {
 	if req.Date, err = parseDateArg("date (--date)", req.Date, o.Now()); err != nil {
 		return err
 	}
-	if err := o.ensureID(&req.ID, prefixEnforcement); err != nil {
+	if err := o.checkThenID(&req.ID, prefixEnforcement, enforcementRecordFlags, func() error { return req.Validate() }); err != nil {
 		return err
 	}
 	if err := req.Validate(); err != nil {

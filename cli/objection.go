@@ -81,7 +81,7 @@ func runObjectionRaise(o *ObjectionRaiseOptions) error {
 	if req.RecordKind == "" {
 		req.RecordKind = credit.TypePunishment
 	}
-	if err := o.ensureID(&req.ID, prefixObjection); err != nil {
+	if err := o.checkThenID(&req.ID, prefixObjection, objectionRaiseFlags, func() error { return req.Validate() }); err != nil {
 		return err
 	}
 	return submitWrite(&o.Base, objectionRaiseFlags, req, "recording objection "+req.ID+" to "+req.RecordKind+" "+req.RecordID, Ledger.RaiseObjection)

@@ -123,7 +123,7 @@ func runPunishmentImpose(o *PunishmentImposeOptions) error {
 	if req.DecisionDate, err = parseDateArg("decisionDate (--decision-date)", req.DecisionDate, o.Now()); err != nil {
 		return err
 	}
-	if err := o.ensureID(&req.ID, prefixPunishment); err != nil {
+	if err := o.checkThenID(&req.ID, prefixPunishment, punishmentImposeFlags, func() error { return req.Validate() }); err != nil {
 		return err
 	}
 	if err := req.Validate(); err != nil {

@@ -148,7 +148,7 @@ func runRepairApply(o *RepairApplyOptions) error {
 		}
 		*evidenceField(&req.Evidence, e.field) = h
 	}
-	if err := o.ensureID(&req.ID, prefixRepair); err != nil {
+	if err := o.checkThenID(&req.ID, prefixRepair, repairApplyNames, func() error { return req.Validate() }); err != nil {
 		return err
 	}
 	return submitWrite(&o.Base, repairApplyNames, req, "recording repair application "+req.ID+" for punishment "+req.PunishmentID, Ledger.ApplyRepair)

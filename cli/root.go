@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -77,7 +78,32 @@ commit status is unknown (check with "creditctl tx status <txid>").`,
 	for _, add := range commandAdders {
 		root.AddCommand(add(f))
 	}
+	refuseUnknownVerbs(root)
 	return root
+}
+
+// refuseUnknownVerbs makes every noun (a command with verbs and no action
+// of its own) print its help when called alone and refuse an unknown verb
+// as a usage error; cobra would print the help and exit 0.
+func refuseUnknownVerbs(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknownVerbs(sub)
+	}
+	if c.HasParent() && c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmd.Help()
+			}
+			var verbs []string
+			for _, v := range cmd.Commands() {
+				if v.IsAvailableCommand() {
+					verbs = append(verbs, v.Name())
+				}
+			}
+			return &UsageError{Err: fmt.Errorf("unknown verb %q for %q (verbs: %s)", args[0], cmd.CommandPath(), strings.Join(verbs, ", "))}
+		}
+	}
 }
 
 // commandAdders lists the noun commands; each noun's file appends its
