@@ -42,6 +42,15 @@ type ApplyResult struct {
 //
 // Apply does not keep references to b.
 func (db *DB) Apply(b *common.Block) (ApplyResult, error) {
+	return db.apply(b, nil)
+}
+
+// apply is Apply with the block optionally parsed already (by Follow's
+// prefetcher, with the same namespace); a nil pb parses here. Parsing
+// depends on the block alone, so a block parsed ahead gives exactly what
+// parsing it here would.
+func (db *DB) apply(b *common.Block, pb *ParsedBlock) (ApplyResult, error) {
+	start := time.Now()
 	db.applyMu.Lock()
 	defer db.applyMu.Unlock()
 	db.mu.RLock()
@@ -83,9 +92,11 @@ func (db *DB) Apply(b *common.Block) (ApplyResult, error) {
 		return res, fmt.Errorf("apply block %d: previous hash %x does not match block %d's hash %x: %w",
 			n, short(b.Header.PreviousHash), cp.Block, short(cp.Hash), ErrHashChain)
 	}
-	pb, err := ParseBlock(b, db.ns)
-	if err != nil {
-		return res, err
+	if pb == nil || pb.Number != n {
+		var err error
+		if pb, err = ParseBlock(b, db.ns); err != nil {
+			return res, err
+		}
 	}
 	if db.channel != "" {
 		for _, tx := range pb.Txs {
@@ -128,9 +139,13 @@ func (db *DB) Apply(b *common.Block) (ApplyResult, error) {
 	if err := a.b.Commit(pebble.Sync); err != nil {
 		return res, fmt.Errorf("apply block %d: commit: %w", n, err)
 	}
+	now := time.Now()
 	db.mu.Lock()
-	db.height, db.cp, db.counts, db.appliedAt = n+1, newCP, total, time.Now()
+	db.height, db.cp, db.counts, db.appliedAt = n+1, newCP, total, now
 	db.mu.Unlock()
+	if db.onApply != nil {
+		db.onApply(r, now.Sub(start))
+	}
 	return r, nil
 }
 

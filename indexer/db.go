@@ -39,6 +39,13 @@ type Options struct {
 	// Should a Logger's Fatalf return, Open's wrapper panics, so that a
 	// failed commit never looks like a successful one.
 	Logger pebble.Logger
+	// OnApply, if set, is called after each block Apply wrote (not for a
+	// block skipped as already applied, nor one that failed), once the
+	// batch is committed, with what was applied and how long Apply took
+	// (parsing, building the batch and the synced commit). It runs on the
+	// goroutine that called Apply or Follow and delays the next block, so
+	// it must be quick: metrics and progress displays.
+	OnApply func(res ApplyResult, took time.Duration)
 }
 
 // Checkpoint says how far ingest has come.
@@ -81,6 +88,7 @@ type DB struct {
 	pdb     *pebble.DB
 	ns      string
 	channel string
+	onApply func(ApplyResult, time.Duration)
 
 	applyMu sync.Mutex // serialises Apply
 
@@ -116,7 +124,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open index %s: %w", dir, err)
 	}
-	db := &DB{pdb: pdb, ns: ns, channel: opts.Channel}
+	db := &DB{pdb: pdb, ns: ns, channel: opts.Channel, onApply: opts.OnApply}
 	if err := db.load(); err != nil {
 		pdb.Close()
 		return nil, fmt.Errorf("open index %s: %w", dir, err)

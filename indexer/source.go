@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 )
@@ -54,37 +55,117 @@ type BlockStream interface {
 // exactly after the last committed block; should the source deliver blocks
 // already applied, Apply checks and skips them.
 //
+// Receiving and parsing run ahead of applying, in a second goroutine, by
+// up to FollowPrefetch blocks, so that waiting for the source, decoding the
+// next blocks and committing the current one overlap. Blocks are still
+// applied strictly in order, one synced batch each; a block parsed ahead
+// is applied exactly as Apply would apply it.
+//
 // It returns nil when a finite source ends (io.EOF), an error wrapping
 // ctx.Err() when ctx is done, the stream's error (wrapped, with the block
 // number it was waiting for) when the stream fails, and Apply's error when
 // a block cannot be applied. In every case every block applied before the
-// return is durably indexed.
+// return is durably indexed, and blocks received but not yet applied are
+// dropped (the next Follow receives them again).
 func (db *DB) Follow(ctx context.Context, src BlockSource) error {
+	return db.follow(ctx, src, 0, false)
+}
+
+// FollowTo is Follow that also returns nil as soon as Height reaches
+// height (at once, without opening the source, if it already has): it
+// brings the index up to a known ledger height, for a rebuild, a
+// reconciliation or a test, and then stops.
+func (db *DB) FollowTo(ctx context.Context, src BlockSource, height uint64) error {
+	if db.Height() >= height {
+		return nil
+	}
+	return db.follow(ctx, src, height, true)
+}
+
+// FollowPrefetch is how many blocks Follow receives and parses ahead of
+// the block it applies.
+const FollowPrefetch = 16
+
+// fetched is one block received (and parsed, when it parses) ahead of
+// Apply, or the stream's error.
+type fetched struct {
+	b   *common.Block
+	pb  *ParsedBlock // nil if it did not parse: Apply parses again and reports why
+	err error
+}
+
+func (db *DB) follow(ctx context.Context, src BlockSource, stop uint64, bounded bool) error {
 	start := db.Height()
-	stream, err := src.OpenBlocks(ctx, start)
+	// The stream's context ends when Follow returns, so that a prefetcher
+	// waiting in Recv is released even by a source whose Close does not.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := src.OpenBlocks(sctx, start)
 	if err != nil {
 		return fmt.Errorf("follow: open blocks from %d: %w", start, err)
 	}
-	defer stream.Close()
+	done := make(chan struct{})
+	ahead := make(chan fetched, FollowPrefetch)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(ahead)
+		for {
+			b, err := stream.Recv()
+			f := fetched{b: b, err: err}
+			if err == nil && b == nil {
+				f.err = fmt.Errorf("stream returned no block and no error: %w", ErrMalformed)
+			}
+			if f.err == nil {
+				if pb, perr := ParseBlock(b, db.ns); perr == nil {
+					f.pb = pb
+				}
+			}
+			select {
+			case ahead <- f:
+			case <-done:
+				return
+			}
+			if f.err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(done)
+		cancel()
+		stream.Close() // unblocks a Recv in the prefetcher
+		wg.Wait()
+	}()
 	for {
+		if bounded && db.Height() >= stop {
+			return nil
+		}
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("follow: stopped before block %d: %w", db.Height(), err)
 		}
-		b, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
+		var f fetched
+		var ok bool
+		select {
+		case f, ok = <-ahead:
+		case <-ctx.Done():
+			return fmt.Errorf("follow: stopped before block %d: %w", db.Height(), ctx.Err())
+		}
+		if !ok {
+			return fmt.Errorf("follow: receive block %d: prefetcher ended: %w", db.Height(), ErrMalformed)
+		}
+		if errors.Is(f.err, io.EOF) {
 			return nil
 		}
-		if err != nil {
+		if f.err != nil {
+			err := f.err
 			if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 				err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 			}
 			return fmt.Errorf("follow: receive block %d: %w", db.Height(), err)
 		}
-		if b == nil {
-			return fmt.Errorf("follow: receive block %d: stream returned no block and no error: %w",
-				db.Height(), ErrMalformed)
-		}
-		if _, err := db.Apply(b); err != nil {
+		if _, err := db.apply(f.b, f.pb); err != nil {
 			return fmt.Errorf("follow: %w", err)
 		}
 	}
