@@ -248,6 +248,17 @@ func (db *DB) Close() error {
 	return nil
 }
 
+// Ping returns ErrClosed once the index is closed, else nil: a health
+// check.
+func (db *DB) Ping() error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
 // Namespace returns the mirrored chaincode namespace.
 func (db *DB) Namespace() string { return db.ns }
 
