@@ -29,6 +29,7 @@ var rules = []rule{
 	{group: []string{"chaincode", "chaincode/cmd/creditcc"}, allowed: []string{"chaincode/credit"}},
 	{group: []string{"client", "client/cert"}, allowed: []string{"chaincode/credit"}},
 	{group: []string{"indexer", "indexer/keys"}, allowed: []string{"chaincode/credit"}},
+	{group: []string{"indexer/httpapi"}, allowed: []string{"indexer", "indexer/keys", "chaincode/credit"}},
 	{group: []string{"network", "network/identity"}},
 }
 
