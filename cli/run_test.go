@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -349,9 +348,4 @@ func TestPersonKeyFile(t *testing.T) {
 			}
 		})
 	}
-}
-
-func TestMain(m *testing.M) {
-	discoveryWait, discoveryRetry = 0, 0
-	os.Exit(m.Run())
 }
