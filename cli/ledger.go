@@ -119,6 +119,19 @@ func (f *Factory) Caller() (*Caller, error) {
 	return &Caller{County: c, Peer: pe, MSPDir: dir}, nil
 }
 
+// callerAs is Caller, with the county's admin MSP folder for an admin
+// command when no identity was named.
+func (f *Factory) callerAs(admin bool) (*Caller, error) {
+	c, err := f.Caller()
+	if err != nil {
+		return nil, err
+	}
+	if s, _ := f.Settings(); admin && !s.IdentitySet {
+		c.MSPDir = c.County.AdminMSP
+	}
+	return c, nil
+}
+
 // CountyCode is the caller's county code, for generated record IDs and list
 // defaults; it reads the profile only when --county is not set.
 func (f *Factory) CountyCode() (string, error) {
@@ -154,12 +167,9 @@ func (f *Factory) connect(ctx context.Context, admin bool) (Ledger, error) {
 	if f.Connect != nil {
 		return f.Connect(ctx)
 	}
-	c, err := f.Caller()
+	c, err := f.callerAs(admin)
 	if err != nil {
 		return nil, err
-	}
-	if s, _ := f.Settings(); admin && !s.IdentitySet {
-		c.MSPDir = c.County.AdminMSP
 	}
 	if _, err := os.Stat(c.MSPDir); err != nil {
 		s, _ := f.Settings()

@@ -45,9 +45,9 @@ func NewPrinter(ios *IOStreams, output, lang string) *Printer {
 // JSON reports whether the format is json.
 func (p *Printer) JSON() bool { return p.Format == OutputJSON }
 
-// Progressf writes a progress line to stderr (never stdout), unless the
-// output is JSON on a pipe where silence is friendlier; errors are not
-// progress and always go through reportError.
+// Progressf writes a progress line to stderr, never stdout, so data on
+// stdout stays clean for pipes and -o json. Errors are not progress: they
+// go through reportError.
 func (p *Printer) Progressf(format string, args ...any) {
 	fmt.Fprintf(p.IO.ErrOut, format+"\n", args...)
 }
