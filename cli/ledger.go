@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
@@ -188,5 +189,23 @@ func (f *Factory) connect(ctx context.Context, admin bool) (Ledger, error) {
 		HostOverride:    c.Peer.HostOverride,
 		Channel:         p.Channel,
 		Chaincode:       p.Chaincode,
+		OnRetry:         f.retryNotice,
 	})
+}
+
+// retryNotice tells the operator, on stderr, why a write is being tried
+// again (client.Retry: read conflicts, lagging peers).
+func (f *Factory) retryNotice(err error, pause time.Duration) {
+	var why string
+	switch {
+	case errors.Is(err, client.ErrNoPlan):
+		why = "the peers do not all know each other yet (a network that has just started needs a few seconds)"
+	case errors.Is(err, credit.ErrNotFound):
+		why = "a record it refers to is not on this county's peer yet (written a moment ago through another county?)"
+	case errors.Is(err, client.ErrConflict):
+		why = "another transaction changed the same record at the same time"
+	default:
+		why = "a transient refusal"
+	}
+	fmt.Fprintf(f.IO.ErrOut, "creditctl: %s; trying again in %s\n", why, pause)
 }

@@ -2,13 +2,8 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/spf13/cobra"
 
@@ -33,41 +28,12 @@ func submitWrite[R validator, T any](b *Base, ff flagFields, req R, what string,
 	p.Progressf("%s…", what)
 	return b.withLedger(func(ctx context.Context, l Ledger) error {
 		rec, res, err := call(l, ctx, req)
-		for wait := time.Duration(0); err != nil && noEndorsementPlan(err) && wait < discoveryWait; wait += discoveryRetry {
-			if wait == 0 {
-				p.Progressf("the peers do not all know each other yet (a network that has just started needs up to a minute); retrying for up to %s…", discoveryWait)
-			}
-			select {
-			case <-ctx.Done():
-				return err
-			case <-time.After(discoveryRetry):
-			}
-			rec, res, err = call(l, ctx, req)
-		}
 		if err != nil {
 			return err
 		}
 		p.Progressf("committed in block %d (transaction %s)", res.BlockNumber, res.TxID)
 		return p.WriteTx(res, rec)
 	})
-}
-
-// discoveryWait bounds the retries of a write whose endorsement plan
-// could not be made, discoveryRetry spaces them.
-var (
-	discoveryWait  = 90 * time.Second
-	discoveryRetry = 3 * time.Second
-)
-
-// noEndorsementPlan reports the Gateway's refusal to plan an endorsement
-// because discovery does not (yet) see peers of enough counties: right
-// after a network starts, gossip takes up to a minute to converge. Nothing
-// was sent to the orderer, so trying again is safe.
-func noEndorsementPlan(err error) bool {
-	var te *client.TxError
-	return errors.As(err, &te) && te.Stage == client.StageEndorse && te.Err != nil &&
-		status.Code(te.Err) == codes.FailedPrecondition &&
-		strings.Contains(te.Err.Error(), "no combination of peers can be derived")
 }
 
 // fileFlag registers -f/--file.

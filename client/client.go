@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/countycredit/creditledger/chaincode/credit"
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-gateway/pkg/hash"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
@@ -33,9 +34,12 @@ type Config struct {
 	Chaincode string
 	// Timeouts per stage; zero fields take DefaultTimeouts.
 	Timeouts Timeouts
-	// Retry governs resubmission after MVCC conflicts; zero takes
-	// DefaultRetry.
+	// Retry governs resubmission (read conflicts, lagging peers); the zero
+	// value takes DefaultRetry.
 	Retry Retry
+	// OnRetry, if set, is told of each failed attempt that Submit is about
+	// to try again, and the pause before it (for progress messages).
+	OnRetry func(err error, pause time.Duration)
 }
 
 // Timeouts bound each stage of a call. A call's context can shorten them.
@@ -54,16 +58,33 @@ var DefaultTimeouts = Timeouts{
 	CommitStatus: 60 * time.Second,
 }
 
-// Retry is the backoff policy for transactions invalidated by a read
-// conflict. Attempts counts every try, the first included.
+// Retry says which failed submissions are tried again. All of them are
+// failures after which the ledger holds nothing of the attempt, so a new
+// attempt cannot duplicate a record.
 type Retry struct {
+	// Attempts bounds the tries of a transaction invalidated by an MVCC or
+	// phantom-read conflict, the first included; the pauses start at
+	// Initial and double up to Max.
 	Attempts int
 	Initial  time.Duration
 	Max      time.Duration
+	// NotFound is how long a write the chaincode refused as NOT_FOUND at
+	// endorsement is tried again, every 200 ms: the record it refers to
+	// may have been committed a moment ago through another county's peer
+	// and not yet on this one (peers commit the same block a few
+	// milliseconds apart). Zero turns it off.
+	NotFound time.Duration
+	// NoPlan is how long a write is tried again, every 2 s, while the
+	// Gateway cannot plan its endorsement (ErrNoPlan): right after a
+	// network starts, peers of other counties are not yet known to
+	// discovery. Zero turns it off.
+	NoPlan time.Duration
 }
 
-// DefaultRetry tries five times, waiting 100 ms, 200 ms, 400 ms, 800 ms.
-var DefaultRetry = Retry{Attempts: 5, Initial: 100 * time.Millisecond, Max: 2 * time.Second}
+// DefaultRetry: five tries on read conflicts (pauses 100, 200, 400, 800
+// ms), 2 s for a reference to catch up, 60 s for discovery to converge.
+var DefaultRetry = Retry{Attempts: 5, Initial: 100 * time.Millisecond, Max: 2 * time.Second,
+	NotFound: 2 * time.Second, NoPlan: 60 * time.Second}
 
 // Client is a connection to one peer's Gateway for one signing identity.
 // It is safe for concurrent use.
@@ -73,8 +94,9 @@ type Client struct {
 	gw       *client.Gateway
 	contract *client.Contract
 	network  *client.Network
-	// sleep and submitOne are replaced in tests.
+	// sleep, now and submitOne are replaced in tests.
 	sleep     func(context.Context, time.Duration) error
+	now       func() time.Time
 	submitOne func(ctx context.Context, fn string, arg []byte) ([]byte, Result, error)
 }
 
@@ -138,6 +160,7 @@ func Connect(cfg Config) (*Client, error) {
 		network:  network,
 		contract: network.GetContract(cfg.Chaincode),
 		sleep:    sleepCtx,
+		now:      time.Now,
 	}
 	c.submitOne = c.submitOnce
 	return c, nil
@@ -213,16 +236,20 @@ func (c *Client) Evaluate(ctx context.Context, fn string, req, out any) (Result,
 // Submit endorses fn with req as its one JSON argument, sends it to the
 // orderer, waits for it to commit, and decodes the endorsed result into out.
 //
-// A transaction invalidated by an MVCC or phantom-read conflict is built
-// again (a new transaction ID) and resubmitted with backoff, up to
-// Retry.Attempts times. Any other failure is returned at once as a
-// *TxError; one whose commit outcome is unknown matches ErrCommitUnknown.
+// Failures after which the ledger holds nothing of the attempt are tried
+// again with a new proposal (a new transaction ID), as Retry says: a
+// transaction invalidated by an MVCC or phantom-read conflict; a refusal
+// of a missing reference that another county's peer may not have
+// committed yet; no endorsement plan yet. Any other failure is returned at
+// once as a *TxError; one whose commit outcome is unknown matches
+// ErrCommitUnknown and is never retried here.
 func (c *Client) Submit(ctx context.Context, fn string, req, out any) (Result, error) {
 	arg, err := json.Marshal(req)
 	if err != nil {
 		return Result{}, &TxError{Op: fn, Stage: StageEndorse, Err: fmt.Errorf("encode request: %w", err)}
 	}
 	backoff := c.cfg.Retry.Initial
+	start := c.now()
 	var res Result
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
@@ -234,14 +261,36 @@ func (c *Client) Submit(ctx context.Context, fn string, req, out any) (Result, e
 			}
 			return res, nil
 		}
-		if !retryable(err) || attempt >= c.cfg.Retry.Attempts {
+		pause, again := c.cfg.Retry.pause(err, attempt, c.now().Sub(start), &backoff)
+		if !again {
 			return res, err
 		}
-		if serr := c.sleep(ctx, backoff); serr != nil {
+		if c.cfg.OnRetry != nil {
+			c.cfg.OnRetry(err, pause)
+		}
+		if serr := c.sleep(ctx, pause); serr != nil {
 			return res, err
 		}
-		backoff = min(2*backoff, c.cfg.Retry.Max)
 	}
+}
+
+// pause decides whether a failed attempt is tried again, and after how
+// long; elapsed is the time since the first attempt.
+func (r Retry) pause(err error, attempt int, elapsed time.Duration, backoff *time.Duration) (time.Duration, bool) {
+	switch {
+	case errors.Is(err, ErrConflict):
+		if attempt >= r.Attempts {
+			return 0, false
+		}
+		p := *backoff
+		*backoff = min(2*p, r.Max)
+		return p, true
+	case errors.Is(err, ErrNoPlan):
+		return 2 * time.Second, elapsed < r.NoPlan
+	case refusedAtEndorsement(err, credit.ErrNotFound):
+		return 200 * time.Millisecond, elapsed < r.NotFound
+	}
+	return 0, false
 }
 
 func (c *Client) submitOnce(ctx context.Context, fn string, arg []byte) ([]byte, Result, error) {

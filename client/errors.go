@@ -43,6 +43,10 @@ var (
 	// ErrUnavailable: the peer could not be reached, or endorsing peers
 	// were unavailable. Nothing was sent to the orderer.
 	ErrUnavailable = errors.New("peer unavailable")
+	// ErrNoPlan: the Gateway could not find peers of enough counties to
+	// satisfy the endorsement policy (discovery has not converged, or too
+	// many counties' peers are down). Nothing was sent to the orderer.
+	ErrNoPlan = errors.New("no endorsement plan")
 )
 
 // TxError is the error of every Client call. It names the chaincode
@@ -170,6 +174,10 @@ func classify(stage Stage, code peer.TxValidationCode, err error) error {
 	switch status.Code(err) {
 	case codes.Unavailable, codes.DeadlineExceeded:
 		return ErrUnavailable
+	case codes.FailedPrecondition:
+		if strings.Contains(err.Error(), "no combination of peers") {
+			return ErrNoPlan
+		}
 	}
 	return nil
 }
@@ -212,8 +220,11 @@ func gatewayDetails(err error) []string {
 	return out
 }
 
-func retryable(err error) bool {
-	return errors.Is(err, ErrConflict)
+// refusedAtEndorsement reports a chaincode refusal with sentinel during
+// endorsement (so nothing reached the orderer).
+func refusedAtEndorsement(err error, sentinel error) bool {
+	var te *TxError
+	return errors.As(err, &te) && te.Stage == StageEndorse && errors.Is(err, sentinel)
 }
 
 // isNotFound reports qscc's answer for a transaction ID it does not hold.

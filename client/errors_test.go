@@ -146,7 +146,7 @@ func TestSubmitRetriesReadConflictsOnly(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var waits []time.Duration
 			calls := 0
-			c := &Client{cfg: Config{Retry: DefaultRetry}}
+			c := &Client{cfg: Config{Retry: DefaultRetry}, now: time.Now}
 			c.sleep = func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
 			c.submitOne = func(_ context.Context, fn string, arg []byte) ([]byte, Result, error) {
 				err := tc.results[calls]
@@ -178,5 +178,73 @@ func TestSubmitRetriesReadConflictsOnly(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSubmitWaitsForLaggingPeers: refusals that a peer lagging behind the
+// others can cause are tried again for a bounded time, since nothing
+// reached the orderer: a NOT_FOUND at endorsement (the record was just
+// committed through another county's peer) for Retry.NotFound, and a
+// missing endorsement plan (discovery not converged) for Retry.NoPlan.
+// The same refusals after the deadline, or NOT_FOUND after commit, are
+// returned.
+func TestSubmitWaitsForLaggingPeers(t *testing.T) {
+	notFound := newTxError("RecordEnforcement", StageEndorse, "", endorseFailure(t, "chaincode response 500, [NOT_FOUND] record enforcement e1: punishment p1 not found"))
+	noPlan := newTxError("MakeCommitment", StageEndorse, "", status.Error(codes.FailedPrecondition,
+		"no combination of peers can be derived which satisfy the endorsement policy: no peer combination can satisfy the endorsement policy"))
+	if !errors.Is(noPlan, ErrNoPlan) {
+		t.Fatalf("no plan not classified: %v", noPlan)
+	}
+	cases := []struct {
+		name     string
+		fail     error
+		failures int // failing attempts before success; -1 = always
+		attempts int
+		wantErr  error
+		elapsed  time.Duration // fake time spent pausing
+	}{
+		{"reference appears after 3 tries", notFound, 3, 4, nil, 600 * time.Millisecond},
+		{"reference never appears", notFound, -1, 11, credit.ErrNotFound, 2 * time.Second},
+		{"discovery converges", noPlan, 2, 3, nil, 4 * time.Second},
+		{"discovery never converges", noPlan, -1, 31, ErrNoPlan, 60 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+			start := clock
+			c := &Client{cfg: Config{Retry: DefaultRetry}}
+			c.now = func() time.Time { return clock }
+			c.sleep = func(_ context.Context, d time.Duration) error { clock = clock.Add(d); return nil }
+			retries := 0
+			c.cfg.OnRetry = func(error, time.Duration) { retries++ }
+			calls := 0
+			c.submitOne = func(context.Context, string, []byte) ([]byte, Result, error) {
+				calls++
+				if tc.failures < 0 || calls <= tc.failures {
+					return nil, Result{}, tc.fail
+				}
+				return []byte(`{}`), Result{TxID: "ok"}, nil
+			}
+			_, err := c.Submit(context.Background(), "X", struct{}{}, nil)
+			if tc.wantErr == nil && err != nil || tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err %v, want %v", err, tc.wantErr)
+			}
+			if calls != tc.attempts || retries != calls-1 {
+				t.Fatalf("%d attempts (%d retries announced), want %d", calls, retries, tc.attempts)
+			}
+			if got := clock.Sub(start); got != tc.elapsed {
+				t.Fatalf("paused %v in all, want %v", got, tc.elapsed)
+			}
+		})
+	}
+	// A NOT_FOUND that is not an endorsement refusal is not retried.
+	c := &Client{cfg: Config{Retry: DefaultRetry}, now: time.Now, sleep: func(context.Context, time.Duration) error { return nil }}
+	calls := 0
+	c.submitOne = func(context.Context, string, []byte) ([]byte, Result, error) {
+		calls++
+		return nil, Result{}, &TxError{Op: "X", Stage: StageEvaluate, Kind: credit.ErrNotFound}
+	}
+	if _, err := c.Submit(context.Background(), "X", struct{}{}, nil); !errors.Is(err, credit.ErrNotFound) || calls != 1 {
+		t.Fatalf("evaluate-stage not found: %d calls, %v", calls, err)
 	}
 }
