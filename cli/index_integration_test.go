@@ -1,0 +1,691 @@
+//go:build integration
+
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/countycredit/creditledger/chaincode/credit"
+	"github.com/countycredit/creditledger/client"
+	"github.com/countycredit/creditledger/indexer"
+	"github.com/countycredit/creditledger/network"
+)
+
+// Integration tests of the index against the real network whose profile
+// CREDIT_TEST_PROFILE names (make test: network/with-network.sh). The
+// index commands run as real child processes: "creditctl" on PATH is this
+// test binary, which TestMain (script_integration_test.go) runs as
+// creditctl when invoked under that name.
+//
+//	TestIndexEndToEnd   demo traffic through the client; the index's
+//	                    answers equal the chaincode's; serve; reconcile clean
+//	TestIndexCrash      SIGKILL `creditctl index run` at random points of
+//	                    ingest; CREDIT_CRASH_POINTS kill points (default 5;
+//	                    20 for the full test)
+
+// itNet is the shared test network.
+type itNet struct {
+	path    string
+	profile *network.Profile
+}
+
+func loadITNet(t testing.TB) *itNet {
+	t.Helper()
+	path := os.Getenv("CREDIT_TEST_PROFILE")
+	if path == "" {
+		t.Fatal("CREDIT_TEST_PROFILE is not set: run through make test (network/with-network.sh)")
+	}
+	p, err := network.LoadProfile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Counties) < 3 {
+		t.Fatalf("profile has %d counties, want 3", len(p.Counties))
+	}
+	return &itNet{path: path, profile: p}
+}
+
+// client connects as user (officer1, auditor1) of county i.
+func (n *itNet) client(t testing.TB, i int, user string) *client.Client {
+	t.Helper()
+	c := n.profile.Counties[i]
+	signer, err := client.LoadMSP(c.MSPID, c.UserMSPDir(user))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.Connect(client.Config{
+		Signer: signer, PeerAddress: c.Peers[0].Address, TLSRootCertFile: c.Peers[0].TLSRootCert,
+		HostOverride: c.Peers[0].HostOverride, Channel: n.profile.Channel, Chaincode: n.profile.Chaincode,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+func (n *itNet) height(t testing.TB, c *client.Client) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	info, err := c.ChainInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.GetHeight()
+}
+
+// creditctl runs the real creditctl as a child process with the test
+// network's profile and plain output; it returns stdout, stderr and the
+// exit status.
+func (n *itNet) creditctl(t testing.TB, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := n.command(t, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func (n *itNet) command(t testing.TB, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := exec.LookPath("creditctl")
+	if err != nil {
+		t.Fatalf("creditctl is not on PATH (TestMain puts this test binary there): %v", err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "CREDITCTL_PROFILE="+n.path, "CREDITCTL_OUTPUT=plain", "CREDITCTL_LANG=en")
+	return cmd
+}
+
+var itRun = fmt.Sprintf("%06x", rand.Uint32()&0xffffff)
+
+// itSubject is a fresh enterprise subject of county code for this run.
+func itSubject(code string, i int) string {
+	return credit.CompleteCreditCode(fmt.Sprintf("91%sMA%03X%04d", code, rand.Uint32()&0xfff, i))
+}
+
+func evidence(s string) credit.Evidence {
+	h := func(x string) string { sum := sha256.Sum256([]byte(s + x)); return hex.EncodeToString(sum[:]) }
+	return credit.Evidence{Identity: h("id"), PenaltyFulfilled: h("paid"), RepairCommitment: h("promise")}
+}
+
+// demoTraffic plays the demo's story through the client, three counties
+// acting: commitments made, fulfilled and breached; punishments of every
+// kind; a cross-county enforcement; a repair applied elsewhere, accepted
+// and completed; a repair left awaiting a decision; objections upheld
+// (correcting a punishment) and dismissed. It returns the subjects and the
+// records (kind, id) it wrote.
+func demoTraffic(t *testing.T, n *itNet) (subjects []string, records [][2]string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	a, b, c := n.client(t, 0, "officer1"), n.client(t, 1, "officer1"), n.client(t, 2, "officer1")
+	ca := n.profile.Counties[0].Code
+	sA, sB, sC := itSubject(ca, 1), itSubject(n.profile.Counties[1].Code, 2), itSubject(ca, 3)
+	subjects = []string{sA, sB, sC}
+	today := credit.DateOf(time.Now())
+	id := func(p string) string { return p + "-" + itRun }
+	rec := func(kind, id string) { records = append(records, [2]string{kind, id}) }
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	_, _, err := a.MakeCommitment(ctx, credit.MakeCommitmentRequest{ID: id("CA1"), Kind: "missing-materials", Subject: sA, Content: "补交消防验收材料"})
+	must("make CA1", err)
+	_, _, err = a.MakeCommitment(ctx, credit.MakeCommitmentRequest{ID: id("CA2"), Kind: "approval", Subject: sA, Content: "告知承诺：符合食品经营许可条件", Deadline: today.AddDays(10).String()})
+	must("make CA2", err)
+	_, _, err = b.MakeCommitment(ctx, credit.MakeCommitmentRequest{ID: id("CB1"), Kind: "voluntary", Subject: sB, Content: "主动承诺：守法诚信经营"})
+	must("make CB1", err)
+	_, _, err = a.FulfilCommitment(ctx, credit.FulfilCommitmentRequest{ID: id("CA1"), Note: "材料已补齐"})
+	must("fulfil CA1", err)
+	_, _, err = b.BreachCommitment(ctx, credit.BreachCommitmentRequest{ID: id("CB1"), Reason: "虚假承诺"})
+	must("breach CB1", err)
+	rec(credit.TypeCommitment, id("CA1"))
+	rec(credit.TypeCommitment, id("CA2"))
+	rec(credit.TypeCommitment, id("CB1"))
+	rec(credit.TypeDishonesty, credit.DishonestyID(id("CB1")))
+
+	impose := func(cl *client.Client, pid, subject, kind, severity string, months int) {
+		t.Helper()
+		_, _, err := cl.ImposePunishment(ctx, credit.ImposePunishmentRequest{ID: pid, Subject: subject, Kind: kind, Severity: severity,
+			DecisionDate: today.AddMonths(-months).String(), DecisionNo: "义市监罚〔2026〕" + pid + "号",
+			LegalBasis: "《食品安全法》第一百二十二条", Measures: []string{"bidding", "procurement"}})
+		must("impose "+pid, err)
+		rec(credit.TypePunishment, pid)
+	}
+	impose(a, id("PA1"), sA, "blacklist", "general", 4)
+	impose(a, id("PA2"), sB, "watchlist", "serious", 1)
+	impose(a, id("PA3"), sC, "publicity", "general", 2)
+	_, _, err = b.RecordEnforcement(ctx, credit.RecordEnforcementRequest{ID: id("EB1"), PunishmentID: id("PA1"), Measure: "bidding", Date: today.String()})
+	must("enforce", err)
+	rec(credit.TypeEnforcement, id("EB1"))
+
+	_, _, err = b.ApplyRepair(ctx, credit.ApplyRepairRequest{ID: id("RB1"), PunishmentID: id("PA1"), Evidence: evidence("RB1")})
+	must("apply RB1", err)
+	_, _, err = a.AcceptRepair(ctx, credit.RepairRequest{ID: id("RB1")})
+	must("accept RB1", err)
+	_, _, err = a.CompleteRepair(ctx, credit.CompleteRepairRequest{ID: id("RB1")})
+	must("complete RB1", err)
+	_, _, err = c.ApplyRepair(ctx, credit.ApplyRepairRequest{ID: id("RC1"), PunishmentID: id("PA3"), Evidence: evidence("RC1")})
+	must("apply RC1", err)
+	rec(credit.TypeRepair, id("RB1"))
+	rec(credit.TypeRepair, id("RC1"))
+	rec(credit.TypeCommitment, credit.RepairCommitmentID(id("RB1")))
+
+	_, _, err = c.RaiseObjection(ctx, credit.RaiseObjectionRequest{ID: id("OC1"), RecordKind: "punishment", RecordID: id("PA2"), Reason: "认定事实有误"})
+	must("raise OC1", err)
+	_, _, err = a.AnswerObjection(ctx, credit.AnswerObjectionRequest{ID: id("OC1"), Decision: "upheld", Answer: "经复核，失信程度更正为一般",
+		Action: "correct", Correction: &credit.Correction{Severity: "general"}})
+	must("answer OC1", err)
+	_, _, err = b.RaiseObjection(ctx, credit.RaiseObjectionRequest{ID: id("OB1"), RecordKind: "commitment", RecordID: id("CA2"), Reason: "承诺内容有误"})
+	must("raise OB1", err)
+	_, _, err = a.AnswerObjection(ctx, credit.AnswerObjectionRequest{ID: id("OB1"), Decision: "dismissed", Answer: "承诺内容无误"})
+	must("answer OB1", err)
+	rec(credit.TypeObjection, id("OC1"))
+	rec(credit.TypeObjection, id("OB1"))
+	return subjects, records
+}
+
+func jsonOf(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestIndexEndToEnd: after demo traffic, an index built by `creditctl
+// index run --once` answers exactly what the chaincode answers — every
+// subject's records (SubjectRecords vs SubjectProfile), every record
+// (GetRecord vs Record, derived states for the same date), the county
+// lists (ListByCounty vs the index's lists) — through the Go API, the CLI
+// and `index serve`; then `index reconcile` finds no difference.
+func TestIndexEndToEnd(t *testing.T) {
+	n := loadITNet(t)
+	subjects, records := demoTraffic(t, n)
+	auditor := n.client(t, 2, "auditor1")
+	dir := t.TempDir()
+
+	out, errOut, code := n.creditctl(t, "index", "run", "--once", "--dir", dir, "--progress", "0")
+	if code != 0 {
+		t.Fatalf("index run: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Logf("index run: %s", lastLine(errOut))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db, err := indexer.Open(filepath.Join(dir, indexDBDir), indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The peer may have moved on (other tests are done, but be sure): bring
+	// the index to the peer's height before comparing.
+	if err := db.FollowTo(ctx, clientPeer{auditor}, n.height(t, auditor)); err != nil {
+		t.Fatal(err)
+	}
+	today := credit.DateOf(time.Now())
+	for _, s := range subjects {
+		want, _, err := auditor.SubjectRecords(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.SubjectProfile(s, today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, g := jsonOf(t, want.Records), jsonOf(t, got.Records); w != g {
+			t.Errorf("subject %s:\nchaincode %s\nindex     %s", s, w, g)
+		}
+		if len(got.Records) == 0 {
+			t.Errorf("subject %s has no records", s)
+		}
+	}
+	for _, r := range records {
+		want, _, err := auditor.GetRecord(ctx, r[0], r[1])
+		if err != nil {
+			t.Fatalf("get %s %s: %v", r[0], r[1], err)
+		}
+		got, err := db.Record(r[0], r[1], today)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w, g := jsonOf(t, want), jsonOf(t, got); w != g {
+			t.Errorf("%s %s:\nchaincode %s\nindex     %s", r[0], r[1], w, g)
+		}
+	}
+	// The lists of the county that imposed everything, against the
+	// chaincode's ListByCounty with its derived-state filter.
+	ca := n.profile.Counties[0].Code
+	listIDs := func(kind, state string, keep func(credit.Record) bool) []string {
+		recs, err := auditor.ListAllByCounty(ctx, credit.ListByCountyRequest{County: ca, Kind: kind, State: state, PageSize: 200})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := []string{}
+		for _, r := range recs {
+			if keep == nil || keep(r) {
+				ids = append(ids, r.Head().ID)
+			}
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	idsOf := func(recs credit.Records, err error) []string {
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := []string{}
+		for _, r := range recs {
+			ids = append(ids, r.Head().ID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	ofKind := func(k string) func(credit.Record) bool {
+		return func(r credit.Record) bool { return r.(*credit.Punishment).PunishmentKind == k }
+	}
+	checks := []struct {
+		name      string
+		chaincode []string
+		index     []string
+	}{
+		{"black list", listIDs(credit.TypePunishment, credit.StateActive, ofKind("blacklist")), idsOf(asRecords(db.BlackList(ca, today)))},
+		{"watch list", listIDs(credit.TypePunishment, credit.StateActive, ofKind("watchlist")), idsOf(asRecords(db.WatchList(ca, today)))},
+		{"overdue", listIDs(credit.TypeCommitment, "overdue", nil), idsOf(asRecords(db.OverdueCommitments(ca, today)))},
+		{"repairs awaiting", append(listIDs(credit.TypeRepair, credit.StateApplied, nil), listIDs(credit.TypeRepair, credit.StateAccepted, nil)...),
+			idsOf(asRecords(db.RepairsAwaitingDecision(ca, today)))},
+	}
+	for _, c := range checks {
+		slices.Sort(c.chaincode)
+		if !slices.Equal(c.chaincode, c.index) {
+			t.Errorf("%s of %s: chaincode %v, index %v", c.name, ca, c.chaincode, c.index)
+		}
+	}
+	if !slices.Contains(checks[3].index, "RC1-"+itRun) {
+		t.Errorf("repair RC1 is not awaiting a decision in the index: %v", checks[3].index)
+	}
+	ind, err := db.Indicators(ca, toKeysMonth(today))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ind.RepairsCompleted < 1 || ind.CommitmentsBreached < 0 || ind.CommitmentsMade < 2 || ind.ListEntries < 1 {
+		t.Errorf("indicators of %s this month: %+v", ca, ind)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The CLI gives the ledger's own JSON from the index.
+	want, errOut, code := n.creditctl(t, "subject", "show", subjects[0], "-o", "json")
+	if code != 0 {
+		t.Fatalf("subject show: %d %s", code, errOut)
+	}
+	got, errOut, code := n.creditctl(t, "index", "subject", subjects[0], "--dir", dir, "-o", "json")
+	if code != 0 || got != want {
+		t.Fatalf("index subject: exit %d %s\ngot  %s\nwant %s", code, errOut, got, want)
+	}
+
+	// serve: the API and the metrics, then a clean stop on SIGTERM.
+	serveAndStop(t, n, dir, subjects[0], want)
+
+	out, errOut, code = n.creditctl(t, "index", "reconcile", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("reconcile: exit %d\n%s%s", code, out, errOut)
+	}
+	t.Logf("reconcile: %s", lastLine(errOut))
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndexByte(s, '\n')+1:]
+}
+
+var servingLine = regexp.MustCompile(`serving (http://[0-9.:]+)`)
+
+// serveAndStop starts `index serve` on a free port, checks a subject's
+// profile through the API and through `index subject --server`, checks the
+// metrics, and stops it with SIGTERM.
+func serveAndStop(t *testing.T, n *itNet, dir, subject, wantJSON string) {
+	t.Helper()
+	cmd := n.command(t, "index", "serve", "--dir", dir, "--listen", "127.0.0.1:0", "--progress", "0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var base string
+	var seen []string
+	timeout := time.After(30 * time.Second)
+	for base == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("serve exited: %v", seen)
+			}
+			seen = append(seen, l)
+			if m := servingLine.FindStringSubmatch(l); m != nil {
+				base = m[1]
+			}
+		case <-timeout:
+			t.Fatalf("serve did not start: %v", seen)
+		}
+	}
+	resp, err := http.Get(base + "/v1/subjects/" + subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var prof struct {
+		Records credit.Records `json:"records"`
+	}
+	var want credit.SubjectRecordsResult
+	if err := json.Unmarshal(body, &prof); err != nil || json.Unmarshal([]byte(wantJSON), &want) != nil {
+		t.Fatalf("profile %s: %v", body, err)
+	}
+	if jsonOf(t, prof.Records) != jsonOf(t, want.Records) {
+		t.Fatalf("API profile %s\nwant %s", body, wantJSON)
+	}
+	got, errOut, code := n.creditctl(t, "index", "subject", subject, "--server", base, "-o", "json")
+	if code != 0 || got != wantJSON {
+		t.Fatalf("index subject --server: exit %d %s\n%s", code, errOut, got)
+	}
+	resp, err = http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, m := range []string{"creditindex_height ", "creditindex_lag_blocks ", `creditindex_lookup_seconds_count{lookup="subject"} 2`, "creditindex_apply_seconds_bucket"} {
+		if !bytes.Contains(metrics, []byte(m)) {
+			t.Errorf("metrics lack %s", m)
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for range lines {
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v", err)
+	}
+}
+
+// TestIndexCrash kills `creditctl index run` (SIGKILL) at random points of
+// its ingest of the real network's blocks, CREDIT_CRASH_POINTS times
+// (default 5; the full test is 20). Before, it generates a few hundred
+// transactions. After each kill:
+//   - the checkpoint has not gone back, and reached the block the kill
+//     followed;
+//   - the index equals, row for row (Digest), an index built without
+//     crashes to the same height: the crash left whole blocks only;
+//   - a copy of the crashed index, resumed and reconciled by `creditctl
+//     index reconcile`, has no difference from the peer's world state.
+//
+// Finally `index run --once` completes the index and reconcile is clean.
+func TestIndexCrash(t *testing.T) {
+	n := loadITNet(t)
+	points := 5
+	if v := os.Getenv("CREDIT_CRASH_POINTS"); v != "" {
+		var err error
+		if points, err = strconv.Atoi(v); err != nil || points < 1 {
+			t.Fatalf("CREDIT_CRASH_POINTS=%q: want a positive number", v)
+		}
+	}
+	txs := 300
+	if v := os.Getenv("CREDIT_CRASH_TXS"); v != "" {
+		txs, _ = strconv.Atoi(v)
+	}
+	generateTraffic(t, n, txs, 8)
+	auditor := n.client(t, 2, "auditor1")
+	height := n.height(t, auditor)
+	if height < uint64(points)+2 {
+		t.Fatalf("the ledger has %d blocks, too few for %d kill points", height, points)
+	}
+	// Kill points: distinct block heights spread over the ingest.
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	targets := map[uint64]bool{}
+	for len(targets) < points {
+		targets[1+rng.Uint64N(height-1)] = true
+	}
+	order := slices.Sorted(func(yield func(uint64) bool) {
+		for k := range targets {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	t.Logf("ledger height %d; kill points after heights %v", height, order)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	ref, err := indexer.Open(t.TempDir(), indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	var last uint64
+	for i, target := range order {
+		h, killedAt := killDuring(t, n, dir, target, rng)
+		if h < last || h < target {
+			t.Fatalf("kill %d: checkpoint height %d after the kill, before it %d, target %d", i, h, last, target)
+		}
+		last = h
+		// The crashed index equals one built without crashes to height h.
+		if err := ref.FollowTo(ctx, clientPeer{auditor}, h); err != nil {
+			t.Fatal(err)
+		}
+		crashed, err := indexer.Open(filepath.Join(dir, indexDBDir), indexer.Options{})
+		if err != nil {
+			t.Fatalf("kill %d: reopen: %v", i, err)
+		}
+		ch, cd, err := crashed.Digest()
+		crashed.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rh, rd, err := ref.Digest()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch != rh || !bytes.Equal(cd, rd) {
+			t.Fatalf("kill %d at height %d: crashed index digest %x at %d, reference %x at %d", i, h, cd[:8], ch, rd[:8], rh)
+		}
+		// A copy resumes and reconciles with the peer's world state.
+		cp := filepath.Join(t.TempDir(), "copy")
+		if err := os.CopyFS(cp, os.DirFS(dir)); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := n.creditctl(t, "index", "reconcile", "--dir", cp)
+		if code != 0 {
+			t.Fatalf("kill %d at height %d: reconcile exit %d\n%s%s", i, h, code, out, errOut)
+		}
+		os.RemoveAll(cp)
+		t.Logf("kill %d: after height %d (seen applied: %d): checkpoint height %d, digest equal, reconcile clean", i, target, killedAt, h)
+	}
+	out, errOut, code := n.creditctl(t, "index", "run", "--once", "--dir", dir, "--progress", "0")
+	if code != 0 {
+		t.Fatalf("final run: %d %s%s", code, out, errOut)
+	}
+	out, errOut, code = n.creditctl(t, "index", "reconcile", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("final reconcile: %d %s%s", code, out, errOut)
+	}
+	t.Logf("after %d kills: %s", len(order), lastLine(errOut))
+}
+
+var appliedLine = regexp.MustCompile(`^applied block (\d+):`)
+
+// killDuring starts `index run` on dir, waits until it reports a block at
+// or past target-1 applied (height target), waits 0-3 ms more, kills it
+// with SIGKILL, and returns the height the index reopens with and the
+// last block it saw reported.
+func killDuring(t *testing.T, n *itNet, dir string, target uint64, rng *rand.Rand) (uint64, uint64) {
+	t.Helper()
+	cmd := n.command(t, "index", "run", "--dir", dir, "--log-blocks", "--progress", "0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var seen uint64
+	var tail []string
+	found := false
+	deadline := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		l := sc.Text()
+		tail = append(tail, l)
+		if m := appliedLine.FindStringSubmatch(l); m != nil {
+			seen, _ = strconv.ParseUint(m[1], 10, 64)
+			if seen+1 >= target {
+				found = true
+				break
+			}
+		}
+		if strings.Contains(l, "at height") && strings.Contains(l, "following") {
+			// Started on an index already past target (a kill right after
+			// the previous target): kill it at once.
+			var h uint64
+			if _, err := fmt.Sscanf(l[strings.Index(l, "at height"):], "at height %d", &h); err == nil && h >= target {
+				found = true
+				break
+			}
+		}
+	}
+	time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
+	cmd.Process.Signal(syscall.SIGKILL)
+	deadline.Stop()
+	go io.Copy(io.Discard, stderr)
+	err = cmd.Wait()
+	if !found {
+		t.Fatalf("index run ended before height %d: %v\n%s", target, err, strings.Join(tail, "\n"))
+	}
+	db, err := indexer.Open(filepath.Join(dir, indexDBDir), indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	return db.Height(), seen
+}
+
+// generateTraffic submits about txs transactions from workers goroutines
+// spread over the three counties: commitments made, half of them fulfilled
+// or breached, punishments with enforcements by another county.
+func generateTraffic(t *testing.T, n *itNet, txs, workers int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	clients := []*client.Client{n.client(t, 0, "officer1"), n.client(t, 1, "officer1"), n.client(t, 2, "officer1")}
+	start := time.Now()
+	var mu sync.Mutex
+	done := 0
+	var firstErr error
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cl := clients[w%3]
+			other := clients[(w+1)%3]
+			code := n.profile.Counties[w%3].Code
+			for i := 0; ; i++ {
+				mu.Lock()
+				stop := done >= txs || firstErr != nil
+				mu.Unlock()
+				if stop {
+					return
+				}
+				id := fmt.Sprintf("T%s-%d-%d", itRun, w, i)
+				subject := itSubject(code, w*1000+i%7)
+				var err error
+				k := 1
+				switch i % 4 {
+				case 0, 1:
+					_, _, err = cl.MakeCommitment(ctx, credit.MakeCommitmentRequest{ID: id, Kind: "voluntary", Subject: subject, Content: "主动承诺"})
+					if err == nil && i%4 == 1 {
+						_, _, err = cl.FulfilCommitment(ctx, credit.FulfilCommitmentRequest{ID: id})
+						k++
+					}
+				case 2:
+					_, _, err = cl.MakeCommitment(ctx, credit.MakeCommitmentRequest{ID: id, Kind: "voluntary", Subject: subject, Content: "主动承诺"})
+					if err == nil {
+						_, _, err = cl.BreachCommitment(ctx, credit.BreachCommitmentRequest{ID: id, Reason: "违诺"})
+						k++
+					}
+				case 3:
+					kind := []string{"publicity", "blacklist", "watchlist"}[i/4%3]
+					_, _, err = cl.ImposePunishment(ctx, credit.ImposePunishmentRequest{ID: id, Subject: subject, Kind: kind, Severity: "general",
+						DecisionDate: credit.DateOf(time.Now()).AddMonths(-1).String(), DecisionNo: "罚" + id, LegalBasis: "《广告法》第五十五条", Measures: []string{"bidding"}})
+					if err == nil {
+						_, _, err = other.RecordEnforcement(ctx, credit.RecordEnforcementRequest{ID: id + ".e", PunishmentID: id, Measure: "bidding", Date: credit.DateOf(time.Now()).String()})
+						k++
+					}
+				}
+				mu.Lock()
+				done += k
+				if err != nil && firstErr == nil {
+					firstErr = fmt.Errorf("worker %d tx %s: %w", w, id, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		t.Fatal(firstErr)
+	}
+	t.Logf("generated %d transactions with %d workers in %.1fs", done, workers, time.Since(start).Seconds())
+}
