@@ -457,7 +457,7 @@ func TestIndexRefusesAnotherLedger(t *testing.T) {
 	dir := buildIndex(t)
 	other := t.TempDir()
 	if err := os.CopyFS(other, os.DirFS("../indexer/testdata/blocks/network")); err != nil {
-		t.Skipf("no network fixtures: %v", err)
+		t.Fatal(err)
 	}
 	o, _, _ := indexTestOptions(t, dir, OutputJSON, nil)
 	o.Blocks = other
