@@ -129,3 +129,7 @@ func (c *Client) ConfigBlock(ctx context.Context) (*common.Block, error) {
 	}
 	return &b, nil
 }
+
+// ChaincodeName is the chaincode the client calls (for certificates'
+// ledger anchors).
+func (c *Client) ChaincodeName() string { return c.cfg.Chaincode }

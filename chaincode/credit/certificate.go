@@ -416,10 +416,16 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// DigestBytes decodes a hex digest into a Hash.
+// DigestBytes decodes a hex digest (64 lower-case hex characters) into a
+// Hash.
 func DigestBytes(hexDigest string) (Hash, error) {
 	var h Hash
-	if !hashPattern.MatchString(hexDigest) {
+	ok := len(hexDigest) == 2*HashSize
+	for i := 0; ok && i < len(hexDigest); i++ {
+		c := hexDigest[i]
+		ok = c >= '0' && c <= '9' || c >= 'a' && c <= 'f'
+	}
+	if !ok {
 		return h, fmt.Errorf("digest %q is not 64 lower-case hex characters", hexDigest)
 	}
 	_, _ = hex.Decode(h[:], []byte(hexDigest))

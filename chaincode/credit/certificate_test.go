@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf16"
 )
 
 // Records of one subject for the status tests, all as of 2026-06-01:
@@ -706,5 +709,125 @@ func TestCertificateValidateAgreesWithChaincode(t *testing.T) {
 	_, oerr := SetCertificateStatus(c, sr, officerA, tx)
 	if verr := sr.Validate(); verr == nil || oerr == nil || verr.Error() != oerr.Error() {
 		t.Errorf("status: Validate %v, operation %v", verr, oerr)
+	}
+}
+
+// referenceCanonicalize is an independent RFC 8785 implementation on top
+// of encoding/json's tokenizer, for differential fuzzing of Canonicalize.
+func referenceCanonicalize(doc []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var out bytes.Buffer
+	var value func() error
+	value = func() error {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '[' {
+				out.WriteByte('[')
+				for i := 0; dec.More(); i++ {
+					if i > 0 {
+						out.WriteByte(',')
+					}
+					if err := value(); err != nil {
+						return err
+					}
+				}
+				_, err := dec.Token()
+				out.WriteByte(']')
+				return err
+			}
+			type kv struct {
+				k string
+				v []byte
+			}
+			var ms []kv
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				saved := out
+				out = bytes.Buffer{}
+				if err := value(); err != nil {
+					return err
+				}
+				ms = append(ms, kv{kt.(string), slices.Clone(out.Bytes())})
+				out = saved
+			}
+			if _, err := dec.Token(); err != nil {
+				return err
+			}
+			slices.SortStableFunc(ms, func(a, b kv) int { return slices.Compare(utf16.Encode([]rune(a.k)), utf16.Encode([]rune(b.k))) })
+			out.WriteByte('{')
+			for i, m := range ms {
+				if i > 0 {
+					if ms[i-1].k == m.k {
+						return errors.New("duplicate")
+					}
+					out.WriteByte(',')
+				}
+				out.Write(appendCanonString(nil, m.k))
+				out.WriteByte(':')
+				out.Write(m.v)
+			}
+			out.WriteByte('}')
+		case string:
+			out.Write(appendCanonString(nil, t))
+		case json.Number:
+			s, err := canonNumber(t)
+			if err != nil {
+				return err
+			}
+			out.WriteString(s)
+		case bool:
+			out.WriteString(strconv.FormatBool(t))
+		case nil:
+			out.WriteString("null")
+		}
+		return nil
+	}
+	if err := value(); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("trailing data")
+	}
+	return out.Bytes(), nil
+}
+
+// FuzzCanonicalizeMatchesReference: the byte-scanning canonicaliser agrees
+// with a tokenizer-based one on every input: both refuse it, or both give
+// the same bytes.
+func FuzzCanonicalizeMatchesReference(f *testing.F) {
+	for _, s := range []string{`{"b":1,"a":[true,null,"x"]}`, `"\u2028<>\ud800x\udc00"`, `1e21`, `{"é":{"e":0.1,"E":-0}}`, `[]`, `{"a":1,"a":2}`, "\"\xff\"", `[1,2,]`, `012`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, err1 := Canonicalize(in)
+		want, err2 := referenceCanonicalize(in)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("%q: Canonicalize err %v, reference err %v", in, err1, err2)
+		}
+		if err1 == nil && !bytes.Equal(got, want) {
+			t.Fatalf("%q:\n got %s\nwant %s", in, got, want)
+		}
+	})
+}
+
+// TestCanonicalStatusCapturesSubject: CanonicalStatus gives Canonicalize's
+// bytes and the top-level subject and asOf (not nested ones).
+func TestCanonicalStatusCapturesSubject(t *testing.T) {
+	doc := []byte(` {"x":{"subject":"inner"},"subject":"91330782MA2EXAMPLA","asOf":"2026-06-01T02:00:00Z"} `)
+	c, subj, at, err := CanonicalStatus(doc)
+	want, _ := Canonicalize(doc)
+	if err != nil || !bytes.Equal(c, want) || subj != "91330782MA2EXAMPLA" || at != "2026-06-01T02:00:00Z" {
+		t.Fatalf("%s %q %q %v", c, subj, at, err)
+	}
+	if _, _, _, err := CanonicalStatus([]byte(`{"subject":1,}`)); err == nil {
+		t.Fatal("accepted bad JSON")
 	}
 }
