@@ -1,0 +1,5 @@
+package cert_test
+
+import "encoding/base64"
+
+func b64url(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
