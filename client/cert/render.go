@@ -30,6 +30,12 @@ var pageTmpl = template.Must(template.New("page.html.tmpl").Funcs(template.FuncM
 	"beijing": func(t time.Time) string {
 		return t.In(credit.CST).Format("2006年01月02日 15:04:05") + "（北京时间）"
 	},
+	"instant": func(s string) string {
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			return t.In(credit.CST).Format("2006-01-02 15:04")
+		}
+		return s
+	},
 	"measures": func(vs []string) string {
 		out := make([]string, len(vs))
 		for i, v := range vs {
