@@ -17,6 +17,7 @@ var documentedTransactions = []string{
 	"GetRuleSets", "GetCalendar", "ListCounties",
 	"IssueCertificate", "IssueCertificateBatch", "SetCertificateStatus",
 	"GetCertificate", "CertificateHistory", "ListCertificates",
+	"Noop", "BaselinePut",
 }
 
 var documentedReads = []string{"GetRecord", "SubjectRecords", "RecordHistory", "ListByCounty", "ListState", "GetRuleSets", "GetCalendar", "ListCounties",

@@ -224,13 +224,8 @@ func derivedState(rec credit.Record) string {
 	return rec.Head().State
 }
 
-// stateObjectTypes are the object types ListState may page through.
-var stateObjectTypes = []string{
-	credit.TypeCommitment, credit.TypePunishment, credit.TypeDishonesty, credit.TypeEnforcement,
-	credit.TypeRepair, credit.TypeObjection, credit.TypeRuleSet, credit.TypeCalendar,
-	credit.TypeCounty, credit.TypeCountyMSP, credit.TypeSubject, credit.TypeByCounty, credit.TypeOpenRepair,
-	credit.TypeCertificate, credit.TypeCertCounty,
-}
+// stateObjectTypes are the object types ListState may page through: all.
+var stateObjectTypes = credit.ObjectTypes
 
 // ListState pages through the raw world state of one object type, for an
 // off-chain mirror to reconcile against.

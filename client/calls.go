@@ -190,3 +190,13 @@ func (c *Client) ListCounties(ctx context.Context) ([]credit.County, Result, err
 	}
 	return *out, res, nil
 }
+
+// Noop submits the chaincode's no-op transaction (benchmark ceiling).
+func (c *Client) Noop(ctx context.Context) (Result, error) {
+	return c.Submit(ctx, "Noop", credit.Empty{}, nil)
+}
+
+// BaselinePut submits the benchmark baseline write: one key, one JSON value.
+func (c *Client) BaselinePut(ctx context.Context, req credit.BaselinePutRequest) (Result, error) {
+	return c.Submit(ctx, "BaselinePut", req, nil)
+}

@@ -20,6 +20,15 @@ const (
 	TypeOpenRepair  = "openrepair"
 )
 
+// ObjectTypes are every object type of the world state, in the order of
+// DESIGN §7: what a full comparison of the state (reconcile, ListState)
+// covers.
+var ObjectTypes = []string{
+	TypeCommitment, TypePunishment, TypeDishonesty, TypeEnforcement, TypeRepair, TypeObjection,
+	TypeRuleSet, TypeCalendar, TypeCounty, TypeCountyMSP, TypeSubject, TypeByCounty, TypeOpenRepair,
+	TypeCertificate, TypeCertCounty, TypeBaseline,
+}
+
 // RecordKinds are the object types of the six record families, sorted; they
 // are the values of "kind" in record JSON and in index keys.
 var RecordKinds = []string{TypeCommitment, TypeDishonesty, TypeEnforcement, TypeObjection, TypePunishment, TypeRepair}

@@ -102,3 +102,30 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestBaselineKeyIsFrozen: the benchmark baseline's object type is ledger
+// format too.
+func TestBaselineKeyIsFrozen(t *testing.T) {
+	if k := BaselineKey("a-1"); k.ObjectType != "baseline" || k.Attrs[0] != "a-1" {
+		t.Errorf("baseline key %v", k)
+	}
+}
+
+// TestObjectTypesListIsComplete: ObjectTypes, which reconcile and ListState
+// use, names every object type exactly once.
+func TestObjectTypesListIsComplete(t *testing.T) {
+	want := map[string]bool{TypeCommitment: true, TypePunishment: true, TypeDishonesty: true, TypeEnforcement: true,
+		TypeRepair: true, TypeObjection: true, TypeRuleSet: true, TypeCalendar: true, TypeCounty: true,
+		TypeCountyMSP: true, TypeSubject: true, TypeByCounty: true, TypeOpenRepair: true,
+		TypeCertificate: true, TypeCertCounty: true, TypeBaseline: true}
+	seen := map[string]bool{}
+	for _, ot := range ObjectTypes {
+		if !want[ot] || seen[ot] {
+			t.Errorf("ObjectTypes: unexpected or repeated %q", ot)
+		}
+		seen[ot] = true
+	}
+	if len(seen) != len(want) {
+		t.Errorf("ObjectTypes has %d types, want %d", len(seen), len(want))
+	}
+}
