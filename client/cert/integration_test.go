@@ -294,3 +294,65 @@ func mustB64(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+// BenchmarkIssueBatchNetwork issues 10,000 certificates against the real
+// network in anchors of cert.DefaultBatchChunk subjects (one transaction
+// each: a 10,000-member transaction is above the Gateway client's 4 MB gRPC
+// message limit, see docs/CERTIFICATES.md), then verifies all of them
+// offline from one bundle. It reports the time per certificate of each
+// phase and, as the same-run baseline, the time of one single-certificate
+// issuance. Run by hand:
+//
+//	CREDIT_TEST_PROFILE=<run>/network.json go test -tags integration -run '^$' -bench IssueBatchNetwork -benchtime 1x ./client/cert/
+func BenchmarkIssueBatchNetwork(b *testing.B) {
+	e := setup(b)
+	ctx := context.Background()
+	const n = 10000
+	subjects := make([]string, n)
+	for i := range subjects {
+		subjects[i] = uniqueSubject(e.issuer.Code)
+	}
+	until := credit.DateOf(time.Now()).AddMonths(1).String()
+	var issueNs, singleNs, bundleNs, verifyNs time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := cert.Issue(ctx, e.officer, e.signer, credit.IssueCertificateRequest{ID: uniqueID("single"), Subject: subjects[0], Purpose: "loan", ValidUntil: until}); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		issued, err := cert.IssueBatch(ctx, e.officer, e.signer, credit.IssueCertificateBatchRequest{BatchID: uniqueID("bench"), Subjects: subjects, Purpose: "loan", ValidUntil: until}, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		jws := make([]string, len(issued))
+		for i, x := range issued {
+			jws[i] = x.JWS
+		}
+		bundle, err := cert.MakeBundle(ctx, e.auditor, e.trust, jws...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t3 := time.Now()
+		reports, err := cert.VerifyBundle(bundle, e.trust, cert.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range reports {
+			if r.Verdict != cert.Valid {
+				b.Fatalf("%s %v", r.Verdict, r.Findings)
+			}
+		}
+		singleNs += t1.Sub(t0)
+		issueNs += t2.Sub(t1)
+		bundleNs += t3.Sub(t2)
+		verifyNs += time.Since(t3)
+		b.Logf("%d certificates under %d anchors; bundle %d blocks", len(issued), len(bundle.Blocks), len(bundle.Blocks))
+	}
+	per := func(d time.Duration) float64 { return float64(d) / float64(b.N) / n }
+	b.ReportMetric(per(issueNs), "issue-ns/cert")
+	b.ReportMetric(float64(singleNs)/float64(b.N), "single-issue-ns")
+	b.ReportMetric(per(issueNs)*n/(float64(singleNs)/float64(b.N))/n, "batch-cert/single")
+	b.ReportMetric(per(bundleNs), "bundle-ns/cert")
+	b.ReportMetric(per(verifyNs), "verify-ns/cert")
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/countycredit/creditledger/chaincode/credit"
 	"github.com/countycredit/creditledger/client/cert"
 	"github.com/countycredit/creditledger/client/cert/certtest"
 	"github.com/go-jose/go-jose/v4"
@@ -103,5 +104,68 @@ func TestInteropOpenSSL(t *testing.T) {
 	out, err = verify(parts[0] + "." + parts[1] + "x")
 	if err == nil || !strings.Contains(out, "Verification failure") {
 		t.Fatalf("openssl accepts a changed signing input: %s", out)
+	}
+}
+
+// TestInteropPythonContentCheck runs docs/CERTIFICATES.md's Python recipe
+// (testdata/check_certificate.py, standard library only) on a single
+// certificate, a batch member and tampered copies: it recomputes the
+// digest from the status and the batch root from the Merkle proof, as an
+// auditor without this software would.
+func TestInteropPythonContentCheck(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed")
+	}
+	c := certtest.New(t)
+	a := c.County("330782")
+	recs := punishmentOf(subjX)
+	recs[0].(*credit.Punishment).DecisionNo = "义市监罚〔2026〕1号 <A&B> \u2028 \"引号\" \\ /"
+	single := c.Issue(a, issueReq("cert-1", subjX), recs, nil, certtest.TxOptions{})
+	members := c.IssueBatch(a, credit.IssueCertificateBatchRequest{BatchID: "B01", Subjects: []string{subjX, subjY, credit.CompleteCreditCode("91330782MA2B00002")}, Purpose: "loan", ValidUntil: "2026-06-30"}, nil, certtest.TxOptions{})
+	run := func(jws string) (string, error) {
+		f := filepath.Join(t.TempDir(), "cert.jws")
+		if err := os.WriteFile(f, []byte(jws), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(python, "testdata/check_certificate.py", f).CombinedOutput()
+		return string(out), err
+	}
+	for _, jws := range []string{single.JWS, members[2].JWS} {
+		if out, err := run(jws); err != nil || !strings.HasSuffix(strings.TrimSpace(out), "OK") {
+			t.Fatalf("python check refuses a valid certificate: %v\n%s", err, out)
+		}
+	}
+	// The signature and chain, with the files the script writes for
+	// openssl (the commands of docs/CERTIFICATES.md §6).
+	if openssl, err := exec.LookPath("openssl"); err == nil {
+		dir := t.TempDir()
+		f := filepath.Join(dir, "cert.jws")
+		_ = os.WriteFile(f, []byte(single.JWS), 0o600)
+		caFile := filepath.Join(dir, "published-ca.pem")
+		_ = os.WriteFile(caFile, a.CA.PEM, 0o600)
+		steps := [][]string{
+			{python, "testdata/check_certificate.py", f, "--openssl", filepath.Join(dir, "out")},
+			{openssl, "x509", "-in", filepath.Join(dir, "out", "signer.pem"), "-pubkey", "-noout", "-out", filepath.Join(dir, "out", "pub.pem")},
+			{openssl, "dgst", "-sha256", "-verify", filepath.Join(dir, "out", "pub.pem"), "-signature", filepath.Join(dir, "out", "sig.der"), filepath.Join(dir, "out", "input.txt")},
+			{openssl, "verify", "-CAfile", caFile, filepath.Join(dir, "out", "signer.pem")},
+		}
+		for _, s := range steps {
+			if out, err := exec.Command(s[0], s[1:]...).CombinedOutput(); err != nil {
+				t.Fatalf("%v: %v\n%s", s, err, out)
+			}
+		}
+	}
+	cred := *members[2].Credential
+	p := *cred.CredentialStatus.MerkleProof
+	p.LeafIndex = 1
+	cred.CredentialStatus.MerkleProof = &p
+	if out, err := run(mustSign(t, a.Signer, &cred)); err == nil || !strings.Contains(out, "Merkle") {
+		t.Fatalf("python check accepts a wrong proof:\n%s", out)
+	}
+	cred = *single.Credential
+	cred.CredentialSubject.CreditStatus = replaceOnce(t, cred.CredentialSubject.CreditStatus, `"severity":"serious"`, `"severity":"general"`)
+	if out, err := run(mustSign(t, a.Signer, &cred)); err == nil || !strings.Contains(out, "hashes to") {
+		t.Fatalf("python check accepts a changed status:\n%s", out)
 	}
 }
