@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -93,6 +95,32 @@ func (t *TrustRoots) Fingerprint() string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// WriteTo writes the trust roots as indented JSON.
+func (t *TrustRoots) WriteTo(w io.Writer) (int64, error) {
+	out, err := json.MarshalIndent(t, "", " ")
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(append(out, '\n'))
+	return int64(n), err
+}
+
+// ReadTrust decodes trust roots written by WriteTo and checks their format
+// and that they parse (every certificate and CRL).
+func ReadTrust(r io.Reader) (*TrustRoots, error) {
+	var t TrustRoots
+	if err := json.NewDecoder(r).Decode(&t); err != nil {
+		return nil, fmt.Errorf("read trust roots: %w", err)
+	}
+	if t.Format != TrustFormat {
+		return nil, fmt.Errorf("read trust roots: format %q is not %q", t.Format, TrustFormat)
+	}
+	if _, err := newTrustIndex(&t); err != nil {
+		return nil, fmt.Errorf("read trust roots: %w", err)
+	}
+	return &t, nil
 }
 
 // County returns the registry entry of a county code.

@@ -522,10 +522,16 @@ func TestTrustFromConfigBlock(t *testing.T) {
 	if tr.Fingerprint() == f {
 		t.Fatal("a changed root keeps the fingerprint")
 	}
-	var js cert.TrustRoots
-	raw, _ := json.Marshal(c.Trust())
-	if err := json.Unmarshal(raw, &js); err != nil || js.Fingerprint() != f {
-		t.Fatal("the fingerprint does not survive a JSON round trip")
+	var buf strings.Builder
+	if _, err := c.Trust().WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	back, err := cert.ReadTrust(strings.NewReader(buf.String()))
+	if err != nil || back.Fingerprint() != f {
+		t.Fatalf("the fingerprint does not survive a round trip: %v", err)
+	}
+	if _, err := cert.ReadTrust(strings.NewReader(strings.Replace(buf.String(), "BEGIN CERTIFICATE", "BEGIN JUNK", 1))); err == nil {
+		t.Fatal("read trust roots with a broken certificate")
 	}
 }
 
