@@ -851,5 +851,76 @@ func (n *Network) StopProcess(ctx context.Context, name string) (*StopResult, er
 	return n.stop(ctx, name)
 }
 
+// StartProcess starts one process of this network by name (an orderer, a
+// peer, or a county's chaincode server, e.g. "cc.c330182") unless it is
+// running, and waits until it answers: /healthz for an orderer or a peer,
+// a TCP connection for a chaincode server. chaincodeServer is the creditcc
+// binary to run for a chaincode server (ignored for other processes).
+// Nothing else is started or changed, unlike Up: the chaos tests
+// (cli/chaos) restart one node while another stays down, and run a
+// county's chaincode server from another binary. The network must have
+// been opened with its Fabric folder (Open(dir, fabricDir) or Up). It
+// returns the process's PID.
+func (n *Network) StartProcess(ctx context.Context, name, chaincodeServer string) (int, error) {
+	if n.fab == nil {
+		return 0, fmt.Errorf("start %s: the network was opened without its Fabric folder: %w", name, ErrInvalid)
+	}
+	id, err := os.ReadFile(filepath.Join(n.ChaincodeDir(), "package-id"))
+	if err != nil {
+		return 0, fmt.Errorf("start %s: chaincode package ID (run up first): %w", name, err)
+	}
+	ccBin := chaincodeServer
+	if ccBin != "" {
+		if ccBin, err = filepath.Abs(ccBin); err != nil {
+			return 0, fmt.Errorf("start %s: %w", name, err)
+		}
+	}
+	var spec *procSpec
+	for _, s := range n.localSpecs(strings.TrimSpace(string(id)), ccBin) {
+		if s.Name == name {
+			spec = &s
+		}
+	}
+	if spec == nil {
+		return 0, fmt.Errorf("start %s: %w", name, fieldErr("process", name, "is not a process of this network (%s)", strings.Join(n.processes(), ", ")))
+	}
+	if strings.HasPrefix(name, "cc.") && chaincodeServer == "" {
+		return 0, fmt.Errorf("start %s: %w", name, fieldErr("chaincodeServer", "", "is required to start a chaincode server"))
+	}
+	st, rec, err := n.status(name)
+	if err != nil {
+		return 0, err
+	}
+	pid := 0
+	if st == procRunning {
+		pid = rec.PID
+	} else if pid, err = n.start(*spec); err != nil {
+		return 0, err
+	}
+	var target healthTarget
+	for _, h := range n.healthTargets() {
+		if h.name == name {
+			target = h
+		}
+	}
+	deadline := time.Now().Add(healthTimeout)
+	for {
+		if st, _, _ := n.status(name); st != procRunning {
+			return pid, fmt.Errorf("start %s: it exited; last lines of %s:\n%s", name, n.LogFile(name), n.logTail(name, 15))
+		}
+		if target.ops != "" && healthz(ctx, target.ops) == "OK" || target.ops == "" && tcpUp(target.dial) {
+			return pid, nil
+		}
+		if time.Now().After(deadline) {
+			return pid, fmt.Errorf("start %s: not healthy after %s", name, healthTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return pid, fmt.Errorf("start %s: %w", name, ctx.Err())
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 // Processes lists the names of all processes of the topology.
 func (n *Network) Processes() []string { return n.processes() }
