@@ -226,10 +226,21 @@ type ctxFile struct {
 func sig(rule string) ctxPolicy      { return ctxPolicy{Type: "Signature", Rule: rule} }
 func implicit(rule string) ctxPolicy { return ctxPolicy{Type: "ImplicitMeta", Rule: rule} }
 
+// endorsementRule is the channel Endorsement policy's ImplicitMeta rule.
+func endorsementRule(e string) string {
+	if e == EndorsementAny {
+		return "ANY Endorsement"
+	}
+	return "MAJORITY Endorsement"
+}
+
 // channelConfig is configtxgen's input for the credit channel. Each county
 // lists its peers as anchor peers; the ordering org lists every orderer as
-// an endpoint. Endorsement and LifecycleEndorsement are MAJORITY, so a
-// chaincode definition needs most counties and no county decides alone.
+// an endpoint. LifecycleEndorsement is MAJORITY, so a chaincode definition
+// needs most counties and no county decides alone; Endorsement, the
+// chaincode's policy, is MAJORITY too unless the topology asks for ANY (a
+// benchmark variant). Blocks are cut at the topology's batch timeout or
+// maxMessageCount transactions.
 func (l Layout) channelConfig() ctxFile {
 	t := l.T
 	om := t.OrdererMSPID()
@@ -276,7 +287,7 @@ func (l Layout) channelConfig() ctxFile {
 	bt := t.Orderers.BatchTimeout
 	orderer := ctxOrderer{
 		BatchTimeout:  bt,
-		BatchSize:     ctxBatchSize{MaxMessageCount: 100, AbsoluteMaxBytes: 10 << 20, PreferredMaxBytes: 2 << 20},
+		BatchSize:     ctxBatchSize{MaxMessageCount: t.Orderers.MaxMessageCount, AbsoluteMaxBytes: 10 << 20, PreferredMaxBytes: 2 << 20},
 		Organizations: []ctxOrg{ordererOrg},
 		Policies:      ordererPolicies,
 		Capabilities:  map[string]bool{ordererCapability: true},
@@ -318,7 +329,7 @@ func (l Layout) channelConfig() ctxFile {
 			"Writers":              implicit("ANY Writers"),
 			"Admins":               implicit("MAJORITY Admins"),
 			"LifecycleEndorsement": implicit("MAJORITY Endorsement"),
-			"Endorsement":          implicit("MAJORITY Endorsement"),
+			"Endorsement":          implicit(endorsementRule(t.Endorsement)),
 		},
 		Capabilities: map[string]bool{applicationCapability: true},
 	}

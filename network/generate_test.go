@@ -114,6 +114,26 @@ func TestChannelConfigRaft(t *testing.T) {
 	}
 }
 
+// TestChannelConfigTuning: the topology's block size, batch timeout and
+// endorsement variant reach the channel configuration; the lifecycle
+// policy stays MAJORITY whatever the variant.
+func TestChannelConfigTuning(t *testing.T) {
+	def := layout(t, "").channelConfig().Profiles[channelProfile]
+	if def.Orderer.BatchSize.MaxMessageCount != 100 || def.Orderer.BatchTimeout != "500ms" {
+		t.Errorf("default batch = %+v, timeout %s", def.Orderer.BatchSize, def.Orderer.BatchTimeout)
+	}
+	p := layout(t, "endorsement: any\norderers: {batchTimeout: 2s, maxMessageCount: 500}\ncounties:\n  - {code: \"330782\", name: a}\n").channelConfig().Profiles[channelProfile]
+	if p.Orderer.BatchSize.MaxMessageCount != 500 || p.Orderer.BatchTimeout != "2s" {
+		t.Errorf("batch = %+v, timeout %s", p.Orderer.BatchSize, p.Orderer.BatchTimeout)
+	}
+	if got := p.Application.Policies["Endorsement"]; got != implicit("ANY Endorsement") {
+		t.Errorf("Endorsement = %+v", got)
+	}
+	if got := p.Application.Policies["LifecycleEndorsement"]; got != implicit("MAJORITY Endorsement") {
+		t.Errorf("LifecycleEndorsement = %+v", got)
+	}
+}
+
 func TestChannelConfigBFT(t *testing.T) {
 	l := layout(t, "orderers: {consensus: bft}\ncounties:\n  - {code: \"330782\", name: a}\n")
 	o := l.channelConfig().Profiles[channelProfile].Orderer

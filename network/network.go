@@ -314,6 +314,7 @@ func (n *Network) peerSpec(p PeerNode) procSpec {
 		"CORE_CHAINCODE_EXTERNALBUILDERS=[{name: credit-ccaas, path: " + l.BuilderDir() + ", propagateEnvironment: [" + chaincodeAddressEnv + "]}]",
 		chaincodeAddressEnv + "=" + n.ccServerFor(p.County).Address(),
 	}
+	env = append(env, n.T.PeerLimits.env()...)
 	return procSpec{
 		Name: p.ProcName(), Binary: n.fab.bin("peer"), Args: []string{"node", "start"},
 		Env: append(baseEnv(n.fab.binDir), env...), Dir: data,

@@ -54,6 +54,9 @@ const (
 	maxPeersPerCounty    = 4
 	maxOrderers          = 7
 	defaultBatchTimeout  = "500ms"
+	defaultMaxMessages   = 100
+	maxMaxMessages       = 10000
+	maxPeerConcurrency   = 100000
 	defaultTopologyName  = "credit-local"
 	defaultChannel       = "credit"
 	defaultChaincode     = "credit"
@@ -64,6 +67,18 @@ const (
 	defaultHost          = "127.0.0.1"
 	ordererOrgMSPID      = "OrdererMSP"
 	ordererOrgDomainPart = "orderer"
+)
+
+// Channel endorsement policies (Topology.Endorsement): the default policy
+// the credit chaincode uses, as it is committed without one of its own.
+const (
+	// EndorsementMajority is MAJORITY Endorsement: most counties' peers
+	// endorse every transaction. The product's policy (DESIGN §7).
+	EndorsementMajority = "majority"
+	// EndorsementAny is ANY Endorsement: one county's peer suffices. For
+	// benchmarks only (it shows what MAJORITY costs): with it a single
+	// county could create records alone.
+	EndorsementAny = "any"
 )
 
 // Topology is the network's shape, read from one small YAML file
@@ -85,6 +100,43 @@ type Topology struct {
 	BasePort  int      `yaml:"basePort"`
 	Orderers  Orderers `yaml:"orderers"`
 	Counties  []County `yaml:"counties"`
+	// Endorsement is the channel's Endorsement policy, which the chaincode
+	// uses: EndorsementMajority (default; the product) or EndorsementAny
+	// (benchmarks only).
+	Endorsement string `yaml:"endorsement"`
+	// PeerLimits tunes every peer's concurrency limits; zero fields keep
+	// Fabric's defaults.
+	PeerLimits PeerLimits `yaml:"peerLimits,omitempty"`
+}
+
+// PeerLimits are the peers' limits on concurrent requests per gRPC service
+// (core.yaml peer.limits.concurrency). A request beyond the limit waits.
+// Zero keeps Fabric's default.
+type PeerLimits struct {
+	// GatewayService bounds concurrent Gateway calls (Evaluate, Endorse,
+	// Submit, CommitStatus); Fabric's default is 500.
+	GatewayService int `yaml:"gatewayService,omitempty"`
+	// EndorserService bounds concurrent proposals (from the Gateways of
+	// every county); Fabric's default is 2500.
+	EndorserService int `yaml:"endorserService,omitempty"`
+	// DeliverService bounds concurrent block and commit-status streams;
+	// Fabric's default is 2500.
+	DeliverService int `yaml:"deliverService,omitempty"`
+}
+
+// env lists the CORE_PEER_LIMITS_CONCURRENCY_* settings of the non-zero
+// limits.
+func (l PeerLimits) env() []string {
+	var out []string
+	for _, v := range []struct {
+		name string
+		n    int
+	}{{"GATEWAYSERVICE", l.GatewayService}, {"ENDORSERSERVICE", l.EndorserService}, {"DELIVERSERVICE", l.DeliverService}} {
+		if v.n != 0 {
+			out = append(out, fmt.Sprintf("CORE_PEER_LIMITS_CONCURRENCY_%s=%d", v.name, v.n))
+		}
+	}
+	return out
 }
 
 // Orderers is the ordering service: one organisation (OrdererMSP) with
@@ -95,6 +147,10 @@ type Orderers struct {
 	Host         string `yaml:"host"`
 	BasePort     int    `yaml:"basePort,omitempty"`
 	BatchTimeout string `yaml:"batchTimeout"`
+	// MaxMessageCount is the most transactions in a block: a block is cut
+	// when it holds this many or BatchTimeout after its first
+	// transaction, whichever comes first.
+	MaxMessageCount int `yaml:"maxMessageCount"`
 }
 
 // County is one county organisation: its administrative division code,
@@ -256,6 +312,12 @@ func (t *Topology) applyDefaults() {
 	if o.BatchTimeout == "" {
 		o.BatchTimeout = defaultBatchTimeout
 	}
+	if o.MaxMessageCount == 0 {
+		o.MaxMessageCount = defaultMaxMessages
+	}
+	if t.Endorsement == "" {
+		t.Endorsement = EndorsementMajority
+	}
 	for i := range t.Counties {
 		c := &t.Counties[i]
 		if c.Host == "" {
@@ -336,6 +398,20 @@ func (t *Topology) Validate() error {
 	bt, err := time.ParseDuration(o.BatchTimeout)
 	if err != nil || bt < 10*time.Millisecond || bt > 10*time.Second {
 		return fieldErr("orderers.batchTimeout", o.BatchTimeout, "must be a duration from 10ms to 10s")
+	}
+	if o.MaxMessageCount < 1 || o.MaxMessageCount > maxMaxMessages {
+		return fieldErr("orderers.maxMessageCount", strconv.Itoa(o.MaxMessageCount), "must be 1 to %d transactions per block", maxMaxMessages)
+	}
+	if t.Endorsement != EndorsementMajority && t.Endorsement != EndorsementAny {
+		return fieldErr("endorsement", t.Endorsement, "must be %q (the product) or %q (benchmarks only)", EndorsementMajority, EndorsementAny)
+	}
+	for _, l := range []struct {
+		field string
+		n     int
+	}{{"gatewayService", t.PeerLimits.GatewayService}, {"endorserService", t.PeerLimits.EndorserService}, {"deliverService", t.PeerLimits.DeliverService}} {
+		if l.n < 0 || l.n > maxPeerConcurrency {
+			return fieldErr("peerLimits."+l.field, strconv.Itoa(l.n), "must be 1 to %d concurrent requests, or 0 for Fabric's default", maxPeerConcurrency)
+		}
 	}
 	if len(t.Counties) == 0 {
 		return fieldErr("counties", "", "at least one county is required")

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -44,6 +45,9 @@ func TestParseTopologyDefaults(t *testing.T) {
 		top.Orderers.Count != 3 || top.Orderers.Host != "127.0.0.1" || top.Counties[0].Peers != 1 || top.Counties[0].Host != "127.0.0.1" {
 		t.Errorf("defaults not applied: %+v", top)
 	}
+	if top.Orderers.MaxMessageCount != 100 || top.Endorsement != EndorsementMajority || top.PeerLimits != (PeerLimits{}) {
+		t.Errorf("block size, endorsement or peer limits not defaulted: %+v", top)
+	}
 	bft, err := ParseTopology([]byte("orderers: {consensus: bft}\ncounties:\n  - {code: \"330782\", name: x}\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +76,13 @@ func TestParseTopologyRefuses(t *testing.T) {
 		{"bft with 3", "orderers: {consensus: bft, count: 3}\n" + county, "orderers.count"},
 		{"raft with 8", "orderers: {count: 8}\n" + county, "orderers.count"},
 		{"batch timeout", "orderers: {batchTimeout: 1h}\n" + county, "orderers.batchTimeout"},
+		{"negative block size", "orderers: {maxMessageCount: -1}\n" + county, "orderers.maxMessageCount"},
+		{"block size too large", "orderers: {maxMessageCount: 10001}\n" + county, "orderers.maxMessageCount"},
+		{"endorsement all", "endorsement: all\n" + county, "endorsement"},
+		{"endorsement upper case", "endorsement: MAJORITY\n" + county, "endorsement"},
+		{"negative gateway limit", "peerLimits: {gatewayService: -1}\n" + county, "peerLimits.gatewayService"},
+		{"endorser limit too large", "peerLimits: {endorserService: 100001}\n" + county, "peerLimits.endorserService"},
+		{"unknown peer limit", "peerLimits: {chaincodeService: 5}\n" + county, ""},
 		{"base port low", "basePort: 80\n" + county, "basePort"},
 		{"base port high", "basePort: 65530\n" + county, "basePort"},
 		{"channel upper case", "channel: Credit\n" + county, "channel"},
@@ -188,5 +199,47 @@ func TestShiftToFreePorts(t *testing.T) {
 	top.Counties[0].BasePort = 50000
 	if err := top.ShiftToFreePorts(1000, 5); !errors.Is(err, ErrInvalid) {
 		t.Errorf("per-county base: err = %v", err)
+	}
+}
+
+// TestTuningOptions: block size, endorsement policy and peer limits are read
+// from the file, kept in the stored copy, and only non-zero limits reach
+// the peers' environment.
+func TestTuningOptions(t *testing.T) {
+	top, err := ParseTopology([]byte(`
+endorsement: any
+peerLimits: {gatewayService: 64, deliverService: 1000}
+orderers: {batchTimeout: 250ms, maxMessageCount: 20}
+counties:
+  - {code: "330782", name: a}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top.Endorsement != EndorsementAny || top.Orderers.MaxMessageCount != 20 || top.Orderers.BatchTimeout != "250ms" {
+		t.Errorf("topology = %+v", top)
+	}
+	got := top.PeerLimits.env()
+	want := []string{"CORE_PEER_LIMITS_CONCURRENCY_GATEWAYSERVICE=64", "CORE_PEER_LIMITS_CONCURRENCY_DELIVERSERVICE=1000"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("peer limits env = %v, want %v", got, want)
+	}
+	b, err := top.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseTopology(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Endorsement != top.Endorsement || back.PeerLimits != top.PeerLimits || back.Orderers != top.Orderers {
+		t.Errorf("round trip: %+v, want %+v", back, top)
+	}
+	n := &Network{Layout: Layout{Dir: "/run/net", T: top}, fab: &fabric{binDir: "/fabric/bin"}}
+	if env := n.peerSpec(top.PeerNodes()[0]).Env; !slices.Contains(env, want[0]) || !slices.Contains(env, want[1]) {
+		t.Errorf("peer environment lacks the limits: %v", env)
+	}
+	if env := DefaultTopology().PeerLimits.env(); len(env) != 0 {
+		t.Errorf("default peer limits set %v", env)
 	}
 }
