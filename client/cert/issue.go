@@ -53,8 +53,9 @@ func Issue(ctx context.Context, l IssueLedger, s *Signer, req credit.IssueCertif
 // DefaultBatchChunk is how many subjects IssueBatch puts under one anchor.
 // A transaction carries every member's status (about 540 bytes each) and a
 // range read per subject, about 640 bytes a member in all: 1,000 members
-// make a 0.64 MB block, and the Gateway client's 4 MB gRPC limit stops a
-// transaction near 6,000 (docs/CERTIFICATES.md, "Batch size").
+// make a 0.64 MB block, which keeps an offline bundle (the whole block)
+// small; up to credit.MaxBatchSubjects fit one transaction
+// (docs/CERTIFICATES.md, "Batch size").
 const DefaultBatchChunk = 1000
 
 // ChunkID is the anchor ID of chunk k (0-based) of a batch split in n
