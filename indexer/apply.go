@@ -53,100 +53,277 @@ func (db *DB) apply(b *common.Block, pb *ParsedBlock) (ApplyResult, error) {
 	start := time.Now()
 	db.applyMu.Lock()
 	defer db.applyMu.Unlock()
+	// Blocks Follow built are committed first, in order.
+	db.waitCommitted()
+	bb, res, err := db.build(b, pb, start)
+	if err != nil || bb == nil {
+		return res, err
+	}
+	if err := db.commit(bb); err != nil {
+		db.resetTip()
+		return res, err
+	}
+	return bb.res, nil
+}
+
+// chainTip is how far blocks have been built: the last block whose batch
+// is built, committed or not. Its height is the next block to build.
+type chainTip struct {
+	height uint64
+	cp     Checkpoint
+	counts counts
+}
+
+// builtBlock is one block's batch, built and not yet committed, with the
+// rows it writes, which the blocks built after it read until it is
+// committed.
+type builtBlock struct {
+	batch *pebble.Batch
+	rows  map[string]rowWrite
+	res   ApplyResult
+	tip   chainTip // after this block
+	start time.Time
+}
+
+// rowWrite is a row a batch sets (v) or deletes (del).
+type rowWrite struct {
+	v   []byte
+	del bool
+}
+
+// waitCommitted waits until no built block awaits its commit.
+func (db *DB) waitCommitted() {
+	db.pendMu.Lock()
+	for len(db.pending) > 0 {
+		db.pendCond.Wait()
+	}
+	db.pendMu.Unlock()
+}
+
+// resetTip makes the tip the committed state, after Apply's commit
+// failed: the block built is forgotten. Callers hold applyMu, and no
+// other block is pending.
+func (db *DB) resetTip() {
+	db.pendMu.Lock()
+	for _, bb := range db.pending {
+		bb.batch.Close()
+	}
+	db.pending = nil
+	db.pendCond.Broadcast()
+	db.pendMu.Unlock()
 	db.mu.RLock()
-	closed, height, cp := db.closed, db.height, db.cp
+	db.tip = chainTip{height: db.height, cp: db.cp, counts: db.counts}
+	db.mu.RUnlock()
+}
+
+// dropLast forgets the block built last, which could not be written:
+// the tip goes back to prev. Callers hold applyMu.
+func (db *DB) dropLast(bb *builtBlock, prev chainTip) {
+	db.pendMu.Lock()
+	if n := len(db.pending); n > 0 && db.pending[n-1] == bb {
+		db.pending = db.pending[:n-1]
+	}
+	db.pendCond.Broadcast()
+	db.pendMu.Unlock()
+	bb.batch.Close()
+	db.tip = prev
+}
+
+// build builds the batch of block b on top of the tip and makes it the new
+// tip, registering it as pending. It returns a nil builtBlock for a block
+// at or below the tip (checked against the stored hash and skipped, res
+// says so) and on error (nothing built, the tip unchanged). Callers hold
+// applyMu.
+func (db *DB) build(b *common.Block, pb *ParsedBlock, start time.Time) (*builtBlock, ApplyResult, error) {
+	db.mu.RLock()
+	closed, broken := db.closed, db.broken
 	db.mu.RUnlock()
 	if closed {
-		return ApplyResult{}, ErrClosed
+		return nil, ApplyResult{}, ErrClosed
+	}
+	if broken != nil {
+		return nil, ApplyResult{}, broken
 	}
 	if b.GetHeader() == nil {
-		return ApplyResult{}, fmt.Errorf("apply block: no header: %w", ErrMalformed)
+		return nil, ApplyResult{}, fmt.Errorf("apply block: no header: %w", ErrMalformed)
 	}
+	tip := db.tip
+	db.pendMu.Lock()
+	pending := slices.Clone(db.pending)
+	db.pendMu.Unlock()
+	r := &overlay{db: db.pdb, pending: pending}
 	n := b.Header.Number
 	res := ApplyResult{Block: n}
-	if n < height {
-		stored, err := db.get(keys.Block{Num: keys.BlockNum(n)}.Encode(nil))
+	if n < tip.height {
+		stored, err := r.get(keys.Block{Num: keys.BlockNum(n)}.Encode(nil))
 		if err != nil {
-			return res, fmt.Errorf("apply block %d: %w", n, err)
+			return nil, res, fmt.Errorf("apply block %d: %w", n, err)
 		}
 		bv, err := decodeBlockValue(stored)
 		if err != nil {
-			return res, fmt.Errorf("apply block %d: %w", n, err)
+			return nil, res, fmt.Errorf("apply block %d: %w", n, err)
 		}
 		if h := BlockHeaderHash(b.Header); !bytes.Equal(h, bv.Hash) {
-			return res, fmt.Errorf("apply block %d again: header hashes to %x, but the block applied as %d hashed to %x: %w",
+			return nil, res, fmt.Errorf("apply block %d again: header hashes to %x, but the block applied as %d hashed to %x: %w",
 				n, short(h), n, short(bv.Hash), ErrHashChain)
 		}
 		res.Skipped = true
-		return res, nil
+		return nil, res, nil
 	}
-	if n > height {
-		return res, fmt.Errorf("apply block %d: the next block is %d: %w", n, height, ErrGap)
+	if n > tip.height {
+		return nil, res, fmt.Errorf("apply block %d: the next block is %d: %w", n, tip.height, ErrGap)
 	}
-	if height == 0 {
+	if tip.height == 0 {
 		if len(b.Header.PreviousHash) != 0 {
-			return res, fmt.Errorf("apply block 0: previous hash %x, block 0 has none: %w",
+			return nil, res, fmt.Errorf("apply block 0: previous hash %x, block 0 has none: %w",
 				short(b.Header.PreviousHash), ErrHashChain)
 		}
-	} else if !bytes.Equal(b.Header.PreviousHash, cp.Hash) {
-		return res, fmt.Errorf("apply block %d: previous hash %x does not match block %d's hash %x: %w",
-			n, short(b.Header.PreviousHash), cp.Block, short(cp.Hash), ErrHashChain)
+	} else if !bytes.Equal(b.Header.PreviousHash, tip.cp.Hash) {
+		return nil, res, fmt.Errorf("apply block %d: previous hash %x does not match block %d's hash %x: %w",
+			n, short(b.Header.PreviousHash), tip.cp.Block, short(tip.cp.Hash), ErrHashChain)
 	}
 	if pb == nil || pb.Number != n {
 		var err error
 		if pb, err = ParseBlock(b, db.ns); err != nil {
-			return res, err
+			return nil, res, err
 		}
 	}
 	if db.channel != "" {
 		for _, tx := range pb.Txs {
 			if tx.ChannelID != "" && tx.ChannelID != db.channel {
-				return res, fmt.Errorf("apply block %d %s: channel %q, the index follows %q: %w",
+				return nil, res, fmt.Errorf("apply block %d %s: channel %q, the index follows %q: %w",
 					n, tx.label(), tx.ChannelID, db.channel, ErrChannel)
 			}
 		}
 	}
 
-	a := &applier{b: db.pdb.NewIndexedBatch(), pb: pb, counters: map[keys.Counter]int64{}}
-	defer a.b.Close()
+	r.cur = map[string]rowWrite{}
+	a := &applier{b: db.pdb.NewBatch(), r: r, pb: pb, counters: map[keys.Counter]int64{}}
 	if err := a.apply(); err != nil {
-		return res, err
+		a.b.Close()
+		return nil, res, err
 	}
-	db.mu.RLock()
-	total := db.counts
-	db.mu.RUnlock()
-	r := a.res
-	total.Txs += uint64(r.Txs)
-	total.Valid += uint64(r.Valid)
-	total.Invalid += uint64(r.Invalid)
-	total.Config += uint64(r.Config)
-	total.CreditTxs += uint64(r.CreditTxs)
-	total.Writes += uint64(r.Writes)
-	total.Deletes += uint64(r.Deletes)
+	total := tip.counts
+	rs := a.res
+	total.Txs += uint64(rs.Txs)
+	total.Valid += uint64(rs.Valid)
+	total.Invalid += uint64(rs.Invalid)
+	total.Config += uint64(rs.Config)
+	total.CreditTxs += uint64(rs.CreditTxs)
+	total.Writes += uint64(rs.Writes)
+	total.Deletes += uint64(rs.Deletes)
 	newCP := Checkpoint{Block: n, Hash: pb.Hash}
 	if len(pb.Txs) > 0 {
 		newCP.TxID = pb.Txs[len(pb.Txs)-1].ID
 	}
-	bv := blockValue{Hash: pb.Hash, Txs: uint64(r.Txs), Valid: uint64(r.Valid), Invalid: uint64(r.Invalid),
-		Config: uint64(r.Config), Writes: uint64(r.Writes), Deletes: uint64(r.Deletes)}
-	if err := errorsOf(
-		a.b.Set(keys.Block{Num: keys.BlockNum(n)}.Encode(nil), bv.encode(), nil),
-		a.b.Set(keys.Meta{Name: keys.MetaStats}.Encode(nil), total.encode(), nil),
-		a.b.Set(keys.Meta{Name: keys.MetaCheckpoint}.Encode(nil), newCP.encode(), nil),
-	); err != nil {
-		return res, fmt.Errorf("apply block %d: %w", n, err)
+	bv := blockValue{Hash: pb.Hash, Txs: uint64(rs.Txs), Valid: uint64(rs.Valid), Invalid: uint64(rs.Invalid),
+		Config: uint64(rs.Config), Writes: uint64(rs.Writes), Deletes: uint64(rs.Deletes)}
+	a.set(keys.Block{Num: keys.BlockNum(n)}.Encode(nil), bv.encode())
+	a.set(keys.Meta{Name: keys.MetaStats}.Encode(nil), total.encode())
+	a.set(keys.Meta{Name: keys.MetaCheckpoint}.Encode(nil), newCP.encode())
+	if a.err != nil {
+		a.b.Close()
+		return nil, res, fmt.Errorf("apply block %d: %w", n, a.err)
 	}
-	if err := a.b.Commit(pebble.Sync); err != nil {
-		return res, fmt.Errorf("apply block %d: commit: %w", n, err)
+	bb := &builtBlock{batch: a.b, rows: r.cur, res: rs, start: start,
+		tip: chainTip{height: n + 1, cp: newCP, counts: total}}
+	db.tip = bb.tip
+	db.pendMu.Lock()
+	db.pending = append(db.pending, bb)
+	db.pendMu.Unlock()
+	return bb, res, nil
+}
+
+// commit commits a built block with Sync and publishes it (Apply's way:
+// one block at a time).
+func (db *DB) commit(bb *builtBlock) error {
+	if err := bb.batch.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("apply block %d: commit: %w", bb.res.Block, err)
 	}
+	db.publish(bb)
+	return nil
+}
+
+// applyNoSyncWait writes a built block to the log and the memtable, in
+// the order blocks are built, without waiting for the log's sync (Follow's
+// way); syncPublish then waits for the sync and publishes it. While one
+// block's sync is in flight the next ones are built and written, and
+// Pebble syncs them together: still one batch per block, written with
+// Sync, and a block counts as applied (Height, Stats, the checkpoint in
+// memory) only once its sync returned. The log is written in block order,
+// so a crash leaves a prefix of whole blocks. Callers hold applyMu.
+func (db *DB) applyNoSyncWait(bb *builtBlock) error {
+	if err := db.pdb.ApplyNoSyncWait(bb.batch, pebble.Sync); err != nil {
+		return fmt.Errorf("apply block %d: commit: %w", bb.res.Block, err)
+	}
+	return nil
+}
+
+// syncPublish waits for the sync of a block written by applyNoSyncWait and
+// publishes it. A failed sync makes the index refuse further blocks:
+// blocks written after it are in the memtable but not durable (Pebble
+// treats a failed log sync as fatal anyway).
+func (db *DB) syncPublish(bb *builtBlock) error {
+	if err := bb.batch.SyncWait(); err != nil {
+		db.mu.Lock()
+		db.broken = fmt.Errorf("apply block %d: sync: %w", bb.res.Block, err)
+		db.mu.Unlock()
+		return db.broken
+	}
+	db.publish(bb)
+	return nil
+}
+
+// publish makes a durable block the applied state: the height, checkpoint
+// and counts lookups and Stats see; it leaves the pending list, oldest
+// first, and OnApply hears of it.
+func (db *DB) publish(bb *builtBlock) {
 	now := time.Now()
 	db.mu.Lock()
-	db.height, db.cp, db.counts, db.appliedAt = n+1, newCP, total, now
+	db.height, db.cp, db.counts, db.appliedAt = bb.tip.height, bb.tip.cp, bb.tip.counts, now
 	db.mu.Unlock()
-	if db.onApply != nil {
-		db.onApply(r, now.Sub(start))
+	db.pendMu.Lock()
+	if len(db.pending) > 0 && db.pending[0] == bb {
+		db.pending = db.pending[1:]
 	}
-	return r, nil
+	db.pendCond.Broadcast()
+	db.pendMu.Unlock()
+	bb.batch.Close()
+	if db.onApply != nil {
+		db.onApply(bb.res, now.Sub(bb.start))
+	}
+}
+
+// overlay reads rows as of the tip: the block being built, then the built
+// blocks not yet committed (newest first), then the committed index.
+type overlay struct {
+	db      *pebble.DB
+	cur     map[string]rowWrite
+	pending []*builtBlock // oldest first
+}
+
+// get returns the row's value, or nil if it does not exist. The caller
+// must not modify it.
+func (o *overlay) get(key []byte) ([]byte, error) {
+	if w, ok := o.cur[string(key)]; ok {
+		return rowValue(w), nil
+	}
+	for i := len(o.pending) - 1; i >= 0; i-- {
+		if w, ok := o.pending[i].rows[string(key)]; ok {
+			return rowValue(w), nil
+		}
+	}
+	return getFrom(o.db, key)
+}
+
+func rowValue(w rowWrite) []byte {
+	if w.del {
+		return nil
+	}
+	if w.v == nil {
+		return []byte{}
+	}
+	return w.v
 }
 
 func short(h []byte) []byte {
@@ -167,7 +344,8 @@ func errorsOf(errs ...error) error {
 
 // applier builds the batch of one block.
 type applier struct {
-	b        *pebble.Batch // indexed: reads see the block's earlier writes
+	b        *pebble.Batch
+	r        *overlay // reads; r.cur holds what b writes
 	pb       *ParsedBlock
 	counters map[keys.Counter]int64
 	res      ApplyResult
@@ -209,12 +387,14 @@ func (a *applier) set(k, v []byte) {
 	if err := a.b.Set(k, v, nil); err != nil && a.err == nil {
 		a.err = err
 	}
+	a.r.cur[string(k)] = rowWrite{v: v}
 }
 
 func (a *applier) del(k []byte) {
 	if err := a.b.Delete(k, nil); err != nil && a.err == nil {
 		a.err = err
 	}
+	a.r.cur[string(k)] = rowWrite{del: true}
 }
 
 // add records an indicator change, applied to the counters at the end of
@@ -243,7 +423,7 @@ func (a *applier) write(tx *ParsedTx, w Write) error {
 	}
 
 	fk := keys.Facts{Kind: keys.Kind(ot), ID: keys.ID(id)}.Encode(nil)
-	ob, err := getFrom(a.b, fk)
+	ob, err := a.r.get(fk)
 	if err != nil {
 		return err
 	}
@@ -279,6 +459,12 @@ func (a *applier) write(tx *ParsedTx, w Write) error {
 	}
 	nf.contribute(+1, a.add)
 	a.set(fk, nf.encode())
+	if old != nil && old.County == nf.County && old.Subject == nf.Subject {
+		// An update of a record: its subject was marked seen (and
+		// committed, for a commitment) when it was first written, and
+		// seen rows never change after.
+		return nil
+	}
 	return a.seen(nf, txDate.Month())
 }
 
@@ -288,7 +474,7 @@ func (a *applier) write(tx *ParsedTx, w Write) error {
 func (a *applier) seen(f *facts, m keys.Month) error {
 	for _, c := range []keys.County{keys.County(f.County), keys.AllCounties} {
 		k := keys.Seen{County: c, Subject: keys.Subject(f.Subject)}.Encode(nil)
-		v, err := getFrom(a.b, k)
+		v, err := a.r.get(k)
 		if err != nil {
 			return err
 		}
@@ -328,7 +514,7 @@ func (a *applier) flushCounters() error {
 	}
 	slices.SortFunc(es, func(x, y entry) int { return bytes.Compare(x.key, y.key) })
 	for _, e := range es {
-		v, err := getFrom(a.b, e.key)
+		v, err := a.r.get(e.key)
 		if err != nil {
 			return err
 		}

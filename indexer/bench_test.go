@@ -2,6 +2,9 @@ package indexer
 
 import (
 	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -162,4 +165,153 @@ func percentile(d []time.Duration, p int) time.Duration {
 	slices.Sort(s)
 	i := (len(s) - 1) * p / 100
 	return s[i]
+}
+
+// replayChain is built once per test binary: synthetic blocks of 50
+// transactions each, made by running the chaincode's own operations (the
+// workload above) against a simulated world state, until they hold at
+// least 100,000 valid credit transactions.
+var replayChain = sync.OnceValue(func() *workload {
+	w := newWorkload(nil, 7, 20000)
+	valid := 0
+	for valid < 100_000 {
+		b := w.block(50)
+		pb, err := ParseBlock(b, DefaultNamespace)
+		if err != nil {
+			panic(err)
+		}
+		for _, tx := range pb.Txs {
+			if tx.Valid() && len(tx.Writes) > 0 {
+				valid++
+			}
+		}
+	}
+	return w
+})
+
+// BenchmarkReplay replays at least 100,000 credit transactions from block
+// 0 into an index on disk (one synced batch per block), through Follow as
+// `index rebuild` does, and measures in the same run the baseline of
+// decoding the same blocks with nothing indexed (ParseBlock). Blocks are
+// synthetic: built by the chaincode's own domain operations, so their
+// write sets hold exactly the keys and JSON the chaincode writes, but with
+// placeholder signatures and certificates (smaller envelopes than a real
+// network's).
+func BenchmarkReplay(b *testing.B) {
+	t0 := time.Now()
+	w := replayChain()
+	gen := time.Since(t0)
+	txs, valid := 0, 0
+	for _, blk := range w.blocks {
+		pb, err := ParseBlock(blk, DefaultNamespace)
+		if err != nil {
+			b.Fatal(err)
+		}
+		txs += len(pb.Txs)
+		for _, tx := range pb.Txs {
+			if tx.Valid() && len(tx.Writes) > 0 {
+				valid++
+			}
+		}
+	}
+	b.Logf("%d blocks, %d txs (%d valid credit txs) generated in %.1fs", len(w.blocks), txs, valid, gen.Seconds())
+	b.ResetTimer()
+	var decode, replay time.Duration
+	var size int64
+	for range b.N {
+		t0 := time.Now()
+		for _, blk := range w.blocks {
+			if _, err := ParseBlock(blk, DefaultNamespace); err != nil {
+				b.Fatal(err)
+			}
+		}
+		decode += time.Since(t0)
+		dir := b.TempDir()
+		db, err := Open(dir, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := db.Follow(b.Context(), sliceSource(w.blocks)); err != nil {
+			b.Fatal(err)
+		}
+		replay += time.Since(t1)
+		if db.Height() != uint64(len(w.blocks)) {
+			b.Fatalf("height %d of %d", db.Height(), len(w.blocks))
+		}
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+		size = dirSize(b, dir)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(valid), "credit-txs")
+	b.ReportMetric(replay.Seconds()/n, "replay-s")
+	b.ReportMetric(n*float64(txs)/replay.Seconds(), "replay-txs/s")
+	b.ReportMetric(n*float64(len(w.blocks))/replay.Seconds(), "replay-blocks/s")
+	b.ReportMetric(n*float64(len(w.blocks))/decode.Seconds(), "decode-blocks/s")
+	b.ReportMetric(decode.Seconds()/replay.Seconds(), "replay/decode")
+	b.ReportMetric(float64(size)/(1<<20), "index-MiB")
+}
+
+func dirSize(tb testing.TB, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			n += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// BenchmarkIngestRealBlocks compares, in the same run, decoding and
+// ingesting blocks captured from a real network: testdata/blocks/network,
+// or the folder INDEXER_BENCH_BLOCKS names (`creditctl index capture`).
+// Real blocks carry endorsements and certificates, and on a quiet network
+// few transactions each, so per-block costs weigh more than in the
+// synthetic workload.
+func BenchmarkIngestRealBlocks(b *testing.B) {
+	dir := "testdata/blocks/network"
+	if d := os.Getenv("INDEXER_BENCH_BLOCKS"); d != "" {
+		dir = d
+	}
+	blocks, err := ReadBlockDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var decode, ingest time.Duration
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		for _, blk := range blocks {
+			if _, err := ParseBlock(blk, DefaultNamespace); err != nil {
+				b.Fatal(err)
+			}
+		}
+		decode += time.Since(t0)
+		db, err := Open(b.TempDir(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := db.Follow(b.Context(), sliceSource(blocks)); err != nil {
+			b.Fatal(err)
+		}
+		ingest += time.Since(t1)
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	n := float64(b.N * len(blocks))
+	b.ReportMetric(n/decode.Seconds(), "decode-blocks/s")
+	b.ReportMetric(n/ingest.Seconds(), "ingest-blocks/s")
+	b.ReportMetric(decode.Seconds()/ingest.Seconds(), "ingest/decode")
 }

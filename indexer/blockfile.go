@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"google.golang.org/protobuf/proto"
@@ -124,7 +125,7 @@ type dirStream struct {
 	dir    string
 	nums   []uint64
 	next   uint64
-	closed bool
+	closed atomic.Bool // Close may be called while Recv runs in another goroutine
 	err    error
 }
 
@@ -133,7 +134,7 @@ func (s *dirStream) Recv() (*common.Block, error) {
 		return nil, s.err
 	}
 	switch {
-	case s.closed:
+	case s.closed.Load():
 		s.err = fmt.Errorf("block directory %s: stream closed", s.dir)
 	case s.ctx.Err() != nil:
 		s.err = fmt.Errorf("block directory %s: %w", s.dir, s.ctx.Err())
@@ -155,7 +156,7 @@ func (s *dirStream) Recv() (*common.Block, error) {
 }
 
 func (s *dirStream) Close() error {
-	s.closed = true
+	s.closed.Store(true)
 	return nil
 }
 

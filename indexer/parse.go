@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"math/big"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
-	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
-	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -185,27 +185,115 @@ func ParseBlock(b *common.Block, namespace string) (*ParsedBlock, error) {
 		if tx.Time.IsZero() {
 			return nil, fmt.Errorf("parse block %d tx %d (%s): no timestamp: %w", n, i, tx.ID, ErrMalformed)
 		}
-		if err := parseEndorserTx(payload.Data, namespace, tx); err != nil {
+		if err := parseEndorserTx(payload, namespace, tx); err != nil {
 			return nil, fmt.Errorf("parse block %d tx %d (%s): %w: %w", n, i, tx.ID, err, ErrMalformed)
 		}
 	}
 	return pb, nil
 }
 
-func parseHeader(env []byte, tx *ParsedTx) (*common.Payload, error) {
-	var e common.Envelope
-	if err := proto.Unmarshal(env, &e); err != nil {
+// The envelope and the endorser transaction are read at the wire level
+// (protowire), taking only the fields the indexer needs as sub-slices of
+// the block's bytes: endorsements, certificates, signatures, proposal
+// payloads and events are skipped, never copied. The field numbers are
+// those of fabric-protos-go-apiv2 (common/common.proto, peer/transaction.proto,
+// peer/proposal_response.proto, peer/proposal.proto, ledger/rwset). As
+// proto.Unmarshal does, a field of an unexpected wire type is ignored, the
+// last occurrence of a singular field wins, and strings must be UTF-8.
+// TestWireParseMatchesProto checks this reading against full
+// proto.Unmarshal decoding on every fixture block.
+
+// wireField returns the bytes of the last occurrence of field num (of the
+// length-delimited wire type) in message b, and whether there was one.
+func wireField(b []byte, num protowire.Number) ([]byte, bool, error) {
+	var out []byte
+	found := false
+	err := wireEach(b, func(n protowire.Number, v []byte) error {
+		if n == num {
+			out, found = v, true
+		}
+		return nil
+	}, nil)
+	return out, found, err
+}
+
+// wireEach calls bytesFn for every length-delimited field of message b and
+// varintFn (if not nil) for every varint field, in order.
+func wireEach(b []byte, bytesFn func(protowire.Number, []byte) error, varintFn func(protowire.Number, uint64)) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+		switch typ {
+		case protowire.BytesType:
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			if err := bytesFn(num, v); err != nil {
+				return err
+			}
+			b = b[n:]
+		case protowire.VarintType:
+			x, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			if varintFn != nil {
+				varintFn(num, x)
+			}
+			b = b[n:]
+		default:
+			n := protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
+		}
+	}
+	return nil
+}
+
+// wireString checks that a string field is UTF-8, as proto3 requires.
+func wireString(field string, v []byte) (string, error) {
+	if !utf8.Valid(v) {
+		return "", fmt.Errorf("%s is not valid UTF-8", field)
+	}
+	return string(v), nil
+}
+
+// parseHeader reads an envelope's channel header into tx and returns the
+// payload's data.
+func parseHeader(env []byte, tx *ParsedTx) ([]byte, error) {
+	payload, _, err := wireField(env, 1) // Envelope.payload
+	if err != nil {
 		return nil, fmt.Errorf("unmarshal envelope: %w", err)
 	}
-	var p common.Payload
-	if err := proto.Unmarshal(e.Payload, &p); err != nil {
+	var header, data []byte
+	hasHeader := false
+	err = wireEach(payload, func(n protowire.Number, v []byte) error {
+		switch n {
+		case 1: // Payload.header
+			header, hasHeader = v, true
+		case 2: // Payload.data
+			data = v
+		}
+		return nil
+	}, nil)
+	if err != nil {
 		return nil, fmt.Errorf("unmarshal payload: %w", err)
 	}
-	if p.Header == nil {
+	if !hasHeader {
 		return nil, fmt.Errorf("payload has no header")
 	}
+	chb, _, err := wireField(header, 1) // Header.channel_header
+	if err != nil {
+		return nil, fmt.Errorf("unmarshal payload: %w", err)
+	}
 	var ch common.ChannelHeader
-	if err := proto.Unmarshal(p.Header.ChannelHeader, &ch); err != nil {
+	if err := proto.Unmarshal(chb, &ch); err != nil {
 		return nil, fmt.Errorf("unmarshal channel header: %w", err)
 	}
 	tx.ID = ch.TxId
@@ -214,58 +302,128 @@ func parseHeader(env []byte, tx *ParsedTx) (*common.Payload, error) {
 	if ch.Timestamp != nil {
 		tx.Time = ch.Timestamp.AsTime()
 	}
-	return &p, nil
+	return data, nil
 }
 
 func parseEndorserTx(data []byte, namespace string, tx *ParsedTx) error {
-	var t peer.Transaction
-	if err := proto.Unmarshal(data, &t); err != nil {
+	var actions [][]byte
+	err := wireEach(data, func(n protowire.Number, v []byte) error {
+		if n == 1 { // Transaction.actions
+			actions = append(actions, v)
+		}
+		return nil
+	}, nil)
+	if err != nil {
 		return fmt.Errorf("unmarshal transaction: %w", err)
 	}
-	for ai, ta := range t.Actions {
-		var cap peer.ChaincodeActionPayload
-		if err := proto.Unmarshal(ta.GetPayload(), &cap); err != nil {
+	for ai, ta := range actions {
+		cap, _, err := wireField(ta, 2) // TransactionAction.payload
+		if err != nil {
+			return fmt.Errorf("unmarshal transaction: %w", err)
+		}
+		action, ok, err := wireField(cap, 2) // ChaincodeActionPayload.action
+		if err != nil {
 			return fmt.Errorf("action %d: unmarshal chaincode action payload: %w", ai, err)
 		}
-		if cap.Action == nil {
+		if !ok {
 			return fmt.Errorf("action %d: no endorsed action", ai)
 		}
-		var prp peer.ProposalResponsePayload
-		if err := proto.Unmarshal(cap.Action.ProposalResponsePayload, &prp); err != nil {
+		prp, _, err := wireField(action, 1) // ChaincodeEndorsedAction.proposal_response_payload
+		if err != nil {
+			return fmt.Errorf("action %d: unmarshal chaincode action payload: %w", ai, err)
+		}
+		ext, _, err := wireField(prp, 2) // ProposalResponsePayload.extension
+		if err != nil {
 			return fmt.Errorf("action %d: unmarshal proposal response payload: %w", ai, err)
 		}
-		var ca peer.ChaincodeAction
-		if err := proto.Unmarshal(prp.Extension, &ca); err != nil {
+		var results, ccid []byte
+		err = wireEach(ext, func(n protowire.Number, v []byte) error {
+			switch n {
+			case 1: // ChaincodeAction.results
+				results = v
+			case 4: // ChaincodeAction.chaincode_id
+				ccid = v
+			}
+			return nil
+		}, nil)
+		if err != nil {
+			return fmt.Errorf("action %d: unmarshal chaincode action: %w", ai, err)
+		}
+		name, _, err := wireField(ccid, 2) // ChaincodeID.name
+		if err != nil {
 			return fmt.Errorf("action %d: unmarshal chaincode action: %w", ai, err)
 		}
 		if tx.Chaincode == "" {
-			tx.Chaincode = ca.GetChaincodeId().GetName()
-		}
-		var rws rwset.TxReadWriteSet
-		if err := proto.Unmarshal(ca.Results, &rws); err != nil {
-			return fmt.Errorf("action %d: unmarshal read-write set: %w", ai, err)
-		}
-		for _, ns := range rws.NsRwset {
-			tx.addNamespace(ns.Namespace)
-			if ns.Namespace != namespace {
-				continue
+			if tx.Chaincode, err = wireString("chaincode name", name); err != nil {
+				return fmt.Errorf("action %d: unmarshal chaincode action: %w", ai, err)
 			}
-			var kv kvrwset.KVRWSet
-			if err := proto.Unmarshal(ns.Rwset, &kv); err != nil {
-				return fmt.Errorf("action %d: unmarshal %s read-write set: %w", ai, ns.Namespace, err)
+		}
+		err = wireEach(results, func(n protowire.Number, nsrw []byte) error {
+			if n != 2 { // TxReadWriteSet.ns_rwset
+				return nil
 			}
-			for _, w := range kv.Writes {
-				if w.Key == "" {
-					return fmt.Errorf("action %d: %s write with an empty key", ai, ns.Namespace)
+			var nsb, rw []byte
+			err := wireEach(nsrw, func(n protowire.Number, v []byte) error {
+				switch n {
+				case 1: // NsReadWriteSet.namespace
+					nsb = v
+				case 2: // NsReadWriteSet.rwset
+					rw = v
+				}
+				return nil
+			}, nil)
+			if err != nil {
+				return fmt.Errorf("unmarshal read-write set: %w", err)
+			}
+			ns, err := wireString("namespace", nsb)
+			if err != nil {
+				return fmt.Errorf("unmarshal read-write set: %w", err)
+			}
+			tx.addNamespace(ns)
+			if ns != namespace {
+				return nil
+			}
+			return wireEach(rw, func(n protowire.Number, kw []byte) error {
+				if n != 3 { // KVRWSet.writes
+					return nil
+				}
+				var key, value []byte
+				isDelete := false
+				err := wireEach(kw, func(n protowire.Number, v []byte) error {
+					switch n {
+					case 1: // KVWrite.key
+						key = v
+					case 3: // KVWrite.value
+						value = v
+					}
+					return nil
+				}, func(n protowire.Number, x uint64) {
+					if n == 2 { // KVWrite.is_delete
+						isDelete = x != 0
+					}
+				})
+				if err != nil {
+					return fmt.Errorf("unmarshal %s read-write set: %w", ns, err)
+				}
+				k, err := wireString("key", key)
+				if err != nil {
+					return fmt.Errorf("unmarshal %s read-write set: %w", ns, err)
+				}
+				if k == "" {
+					return fmt.Errorf("%s write with an empty key", ns)
 				}
 				// As Fabric's committer does (rwsetutil.IsKVWriteDelete), an
 				// empty value deletes the key.
-				wr := Write{Key: []byte(w.Key), IsDelete: w.IsDelete || len(w.Value) == 0}
+				wr := Write{Key: []byte(k), IsDelete: isDelete || len(value) == 0}
 				if !wr.IsDelete {
-					wr.Value = w.Value
+					wr.Value = bytes.Clone(value)
 				}
 				tx.Writes = append(tx.Writes, wr)
-			}
+				return nil
+			}, nil)
+		}, nil)
+		if err != nil {
+			return fmt.Errorf("action %d: %w", ai, err)
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 )
@@ -138,35 +139,101 @@ func (db *DB) follow(ctx context.Context, src BlockSource, stop uint64, bounded 
 		stream.Close() // unblocks a Recv in the prefetcher
 		wg.Wait()
 	}()
+
+	// Each block is built and written to the log in order here; the syncer
+	// waits for the log sync of each, in order, and publishes it, while
+	// the next blocks are built (see applyNoSyncWait).
+	commits := make(chan *builtBlock, FollowPrefetch)
+	errc := make(chan error, 1)
+	var cwg sync.WaitGroup
+	cwg.Add(1)
+	go func() {
+		defer cwg.Done()
+		failed := false
+		for bb := range commits {
+			if failed {
+				_ = bb.batch.SyncWait()
+				bb.batch.Close()
+				continue
+			}
+			if err := db.syncPublish(bb); err != nil {
+				failed = true
+				errc <- err
+			}
+		}
+	}()
+	// finish waits for the blocks written to be synced and published and
+	// returns err, or the sync error that came first.
+	finish := func(err error) error {
+		close(commits)
+		cwg.Wait()
+		db.applyMu.Lock()
+		db.pendMu.Lock()
+		db.pending = nil
+		db.pendCond.Broadcast()
+		db.pendMu.Unlock()
+		db.mu.RLock()
+		db.tip = chainTip{height: db.height, cp: db.cp, counts: db.counts}
+		db.mu.RUnlock()
+		db.applyMu.Unlock()
+		select {
+		case cerr := <-errc:
+			return fmt.Errorf("follow: %w", cerr)
+		default:
+			return err
+		}
+	}
 	for {
-		if bounded && db.Height() >= stop {
-			return nil
+		if bounded && db.tipHeight() >= stop {
+			return finish(nil)
 		}
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("follow: stopped before block %d: %w", db.Height(), err)
+			return finish(fmt.Errorf("follow: stopped before block %d: %w", db.tipHeight(), err))
 		}
 		var f fetched
 		var ok bool
 		select {
 		case f, ok = <-ahead:
 		case <-ctx.Done():
-			return fmt.Errorf("follow: stopped before block %d: %w", db.Height(), ctx.Err())
+			return finish(fmt.Errorf("follow: stopped before block %d: %w", db.tipHeight(), ctx.Err()))
+		case cerr := <-errc:
+			errc <- cerr
+			return finish(nil)
 		}
 		if !ok {
-			return fmt.Errorf("follow: receive block %d: prefetcher ended: %w", db.Height(), ErrMalformed)
+			return finish(fmt.Errorf("follow: receive block %d: prefetcher ended: %w", db.tipHeight(), ErrMalformed))
 		}
 		if errors.Is(f.err, io.EOF) {
-			return nil
+			return finish(nil)
 		}
 		if f.err != nil {
 			err := f.err
 			if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 				err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 			}
-			return fmt.Errorf("follow: receive block %d: %w", db.Height(), err)
+			return finish(fmt.Errorf("follow: receive block %d: %w", db.tipHeight(), err))
 		}
-		if _, err := db.apply(f.b, f.pb); err != nil {
-			return fmt.Errorf("follow: %w", err)
+		db.applyMu.Lock()
+		prev := db.tip
+		bb, _, err := db.build(f.b, f.pb, time.Now())
+		if err == nil && bb != nil {
+			if err = db.applyNoSyncWait(bb); err != nil {
+				db.dropLast(bb, prev) // nothing of it was written; the syncer has the blocks before it
+			}
+		}
+		db.applyMu.Unlock()
+		if err != nil {
+			return finish(fmt.Errorf("follow: %w", err))
+		}
+		if bb != nil {
+			commits <- bb
 		}
 	}
+}
+
+// tipHeight is the number of the next block to build.
+func (db *DB) tipHeight() uint64 {
+	db.applyMu.Lock()
+	defer db.applyMu.Unlock()
+	return db.tip.height
 }
