@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -291,4 +292,79 @@ func TestCrashOnWriteError(t *testing.T) {
 			t.Fatal("Apply still failing after 200 injected failure points")
 		}
 	}
+}
+
+// TestCrashDuringFollowLeavesAPrefix is the crash test of Follow, which
+// writes each block's batch to the log while the blocks before it are
+// still syncing: a crash clone taken at every filesystem operation while
+// it ingests every block from an empty index must open to the index after
+// some number of whole blocks (refs), at least every block Follow had
+// already reported applied (OnApply) when the clone was taken, and resume
+// to the index built without crashes.
+func TestCrashDuringFollowLeavesAPrefix(t *testing.T) {
+	blocks := crashBlocks(t)
+	refs := references(t, blocks)
+	rng := rand.New(rand.NewPCG(3, 4))
+	mem := vfs.NewCrashableMem()
+	var mu sync.Mutex
+	var published uint64 // blocks OnApply reported
+	type clone struct {
+		fs        *vfs.MemFS
+		cfg       string
+		published uint64
+	}
+	var taken []clone
+	armed := false
+	fs := errorfs.Wrap(mem, errorfs.InjectorFunc(func(errorfs.Op) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if !armed {
+			return nil
+		}
+		for _, pct := range []int{0, 100} {
+			cfg := vfs.CrashCloneCfg{UnsyncedDataPercent: pct}
+			if pct > 0 {
+				cfg.RNG = rand.New(rand.NewPCG(rng.Uint64(), 0))
+			}
+			taken = append(taken, clone{mem.CrashClone(cfg), fmt.Sprintf("%d%% of unsynced data", pct), published})
+		}
+		return nil
+	}))
+	db, err := Open("idx", Options{FS: fs, Logger: dyingLogger{}, OnApply: func(r ApplyResult, _ time.Duration) {
+		mu.Lock()
+		published = r.Block + 1
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	armed = true
+	mu.Unlock()
+	if err := db.Follow(t.Context(), sliceSource(blocks)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	armed = false
+	mu.Unlock()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	heights := map[uint64]int{}
+	for i, c := range taken {
+		got, h := dumpFS(t, c.fs)
+		if h > uint64(len(blocks)) || got != refs[h] {
+			t.Fatalf("crash point %d (%s): height %d and not the index after %d whole blocks", i/2, c.cfg, h, h)
+		}
+		if h < c.published {
+			t.Fatalf("crash point %d (%s): block %d was reported applied, the crashed index has height %d", i/2, c.cfg, c.published-1, h)
+		}
+		heights[h]++
+		k := min(int(h), len(blocks)-1)
+		checkRecovered(t, fmt.Sprintf("crash point %d (%s)", i/2, c.cfg), c.fs, refs, blocks, k)
+	}
+	if len(heights) < 3 {
+		t.Fatalf("crash clones recovered to heights %v only", heights)
+	}
+	t.Logf("%d crash clones during Follow; recovered heights (height: clones) %v", len(taken), heights)
 }
