@@ -39,6 +39,17 @@ demo: fabric build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+## bench-indexer: the indexer's benchmarks as one table (docs/INDEXER.md):
+## replay of 100,000 synthetic credit transactions from block 0, and against
+## a throw-away network grown to CREDIT_BENCH_TXS transactions (default
+## 600): ingest vs raw block delivery, subject profile vs chaincode evaluate
+.PHONY: bench-indexer
+bench-indexer: fabric build
+	{ $(GO) test -run '^$$' -bench 'BenchmarkReplay$$' -benchtime 1x ./indexer/ && \
+	  $(GO) test -run '^$$' -bench 'BenchmarkIngestRealBlocks$$' -benchtime 50x ./indexer/ && \
+	  network/with-network.sh $(GO) test -tags integration -run '^$$' -bench 'BenchmarkIndex' -benchtime 3x -timeout 30m ./cli/; } \
+	  | $(GO) run ./indexer/internal/benchtable -command 'make bench-indexer'
+
 ## fabric: build the Fabric $(FABRIC_VERSION) binaries into .cache/fabric (once; cached)
 fabric:
 	network/build-fabric.sh

@@ -257,6 +257,7 @@ county lists and the county credit indicators without asking the peer.
   index status     height, lag behind the peer, ingest rate
   index rebuild    replay every block from 0 into a fresh index, then swap it in
   index reconcile  compare the index with the peer's world state, key by key
+  index capture    save the channel's blocks as files (fixtures, offline rebuilds)
   index subject|record|history|blacklist|watchlist|overdue|ending|repairs|indicators
                    lookups; they open the index folder, or ask a running
                    'index serve' with --server
@@ -265,7 +266,7 @@ The index folder (--dir, ` + envIndexDir + `) defaults to index/ next to the net
 profile (.run/net/index). See docs/INDEXER.md.`,
 	}
 	cmd.AddCommand(NewCmdIndexRun(f, nil), NewCmdIndexServe(f, nil), NewCmdIndexStatus(f, nil),
-		NewCmdIndexRebuild(f, nil), NewCmdIndexReconcile(f, nil))
+		NewCmdIndexRebuild(f, nil), NewCmdIndexReconcile(f, nil), NewCmdIndexCapture(f, nil))
 	cmd.AddCommand(indexLookupCommands(f)...)
 	return cmd
 }
@@ -1150,4 +1151,72 @@ func printReconcile(p *Printer, out ReconcileOutput) error {
 		diff = append(diff, []string{kind, d.Key, peer, index})
 	}
 	return p.Table([]string{indexLabel(p, "difference"), indexLabel(p, "key"), indexLabel(p, "peer"), indexLabel(p, "index")}, diff)
+}
+
+// IndexCaptureOptions are the inputs of `index capture`.
+type IndexCaptureOptions struct {
+	IndexOptions
+	To          string
+	From, Until uint64
+}
+
+// NewCmdIndexCapture builds `index capture`.
+func NewCmdIndexCapture(f *Factory, runF func(*IndexCaptureOptions) error) *cobra.Command {
+	opts := &IndexCaptureOptions{IndexOptions: newIndexOptions(f)}
+	cmd := &cobra.Command{
+		Use:   "capture --to DIR [--from N] [--until N]",
+		Short: "Save the channel's blocks from the peer as block files",
+		Long: `Save blocks [--from, --until) of the channel, exactly as the peer delivers them,
+into a folder, one file per block (NNNNNN.block, the protobuf of the block).
+'index run --blocks DIR' and 'index rebuild --blocks DIR' read such a folder;
+the indexer's test fixtures are captured this way. --until defaults to the
+peer's height.`,
+		Example: `  creditctl index capture --to /tmp/blocks
+  creditctl index capture --to /tmp/blocks --from 100 --until 200`,
+		Args: usageArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.resolveIndex(&opts.IndexOptions); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return runIndexCapture(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.To, "to", "", "folder to write the block files into (created)")
+	cmd.Flags().Uint64Var(&opts.From, "from", 0, "first block")
+	cmd.Flags().Uint64Var(&opts.Until, "until", 0, "block to stop before (default: the peer's height)")
+	return cmd
+}
+
+func runIndexCapture(o *IndexCaptureOptions) error {
+	if o.To == "" {
+		return &credit.FieldError{Field: "--to", Rule: "is required: the folder to write the blocks into"}
+	}
+	if o.Until != 0 && o.Until <= o.From {
+		return &credit.FieldError{Field: "--until", Rule: fmt.Sprintf("must be after --from (%d)", o.From)}
+	}
+	ctx, cancel := o.context()
+	defer cancel()
+	peer, err := o.Peer(ctx)
+	if err != nil {
+		return err
+	}
+	defer peer.Close()
+	until := o.Until
+	if until == 0 {
+		if until, err = peer.Height(ctx); err != nil {
+			return err
+		}
+		if until <= o.From {
+			return &credit.FieldError{Field: "--from", Rule: fmt.Sprintf("the peer's height is %d", until)}
+		}
+	}
+	n, err := indexer.Capture(ctx, peer, o.To, o.From, until)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.IO.ErrOut, "index: captured blocks %d to %d (%d files) into %s\n", o.From, until-1, n, o.To)
+	return nil
 }

@@ -624,7 +624,7 @@ func killDuring(t *testing.T, n *itNet, dir string, target uint64, rng *rand.Ran
 // generateTraffic submits about txs transactions from workers goroutines
 // spread over the three counties: commitments made, half of them fulfilled
 // or breached, punishments with enforcements by another county.
-func generateTraffic(t *testing.T, n *itNet, txs, workers int) {
+func generateTraffic(t testing.TB, n *itNet, txs, workers int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
