@@ -622,6 +622,10 @@ func runIndexRun(o *IndexRunOptions) error {
 			return err
 		}
 		fl.setPeerHeight(target)
+		if target < db.Height() {
+			return fmt.Errorf("the peer's ledger has %d blocks, the index %d: the index was built from another ledger (a network started anew?); rebuild it: creditctl index rebuild --dir %s: %w",
+				target, db.Height(), dir, indexer.ErrHashChain)
+		}
 	}
 	fmt.Fprintf(o.IO.ErrOut, "index: %s at height %d; %s\n", dir, db.Height(), fl.sourceWords(target))
 	started := time.Now()

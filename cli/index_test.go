@@ -311,6 +311,16 @@ func TestIndexServe(t *testing.T) {
 			t.Errorf("%s: server says\n%s\nfolder says\n%s", l.What, out1, out2)
 		}
 	}
+	// status reads the running server's status file: following, with
+	// its rate.
+	st, out, _ := indexTestOptions(t, dir, OutputJSON, nil)
+	if err := runIndexStatus(&IndexStatusOptions{IndexOptions: st, Offline: true}); err != nil {
+		t.Fatal(err)
+	}
+	var status httpapi.Status
+	if err := json.Unmarshal(out.Bytes(), &status); err != nil || !status.Following || status.Height != 6 {
+		t.Fatalf("status of a served index: %v %s", err, out)
+	}
 	// Errors come back as the sentinels.
 	viaServer, _, _ := indexTestOptions(t, "", OutputJSON, nil)
 	viaServer.Server = server
@@ -453,6 +463,19 @@ func TestIndexRebuild(t *testing.T) {
 
 // TestIndexRefusesAnotherLedger: a peer whose chain is not the indexed one
 // stops run with exit 1 and the hash-chain error, and nothing changes.
+// TestIndexRefusesAPeerBehindIt: a peer whose ledger is shorter than the
+// index (a network started anew) is refused at once, not waited for.
+func TestIndexRefusesAPeerBehindIt(t *testing.T) {
+	dir := buildIndex(t)
+	peer := newFakePeer(t, syntheticBlocks)
+	peer.height = 3
+	o, _, _ := indexTestOptions(t, dir, OutputJSON, peer)
+	err := runIndexRun(&IndexRunOptions{IndexOptions: o, Once: true})
+	if !errors.Is(err, indexer.ErrHashChain) || !strings.Contains(err.Error(), "rebuild") {
+		t.Fatalf("run against a shorter ledger: %v", err)
+	}
+}
+
 func TestIndexRefusesAnotherLedger(t *testing.T) {
 	dir := buildIndex(t)
 	other := t.TempDir()
