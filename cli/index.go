@@ -539,6 +539,9 @@ func (fl *follower) follow(ctx context.Context, once bool, target uint64) error 
 		fl.mu.Lock()
 		fl.following = false
 		fl.mu.Unlock()
+		if fl.dir != "" {
+			fl.writeStatus() // the final state, at once
+		}
 	}()
 	src := fl.o.source(fl.peer)
 	backoff := time.Second
@@ -923,7 +926,7 @@ func runIndexRebuild(o *IndexRebuildOptions) error {
 	if err := os.RemoveAll(newDir); err != nil {
 		return fmt.Errorf("remove an unfinished rebuild: %w", err)
 	}
-	fl := &follower{o: &o.IndexRunOptions, rate: &rateMeter{}, errOut: o.IO.ErrOut, peer: peer, dir: dir}
+	fl := &follower{o: &o.IndexRunOptions, rate: &rateMeter{}, errOut: o.IO.ErrOut, peer: peer} // no status file: the new index is not the folder's yet
 	db, err := indexer.Open(newDir, indexer.Options{OnApply: func(r indexer.ApplyResult, _ time.Duration) { fl.rate.add(r) }})
 	if err != nil {
 		return err

@@ -311,14 +311,14 @@ func TestIndexServe(t *testing.T) {
 			t.Errorf("%s: server says\n%s\nfolder says\n%s", l.What, out1, out2)
 		}
 	}
-	// status reads the running server's status file: following, with
-	// its rate.
+	// status reads the running server's status file (the folder is
+	// busy): the blocks are applied and the end of --blocks reached.
 	st, out, _ := indexTestOptions(t, dir, OutputJSON, nil)
 	if err := runIndexStatus(&IndexStatusOptions{IndexOptions: st, Offline: true}); err != nil {
 		t.Fatal(err)
 	}
 	var status httpapi.Status
-	if err := json.Unmarshal(out.Bytes(), &status); err != nil || !status.Following || status.Height != 6 {
+	if err := json.Unmarshal(out.Bytes(), &status); err != nil || status.Following || status.Height != 6 || status.Txs != 14 {
 		t.Fatalf("status of a served index: %v %s", err, out)
 	}
 	// Errors come back as the sentinels.
