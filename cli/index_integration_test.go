@@ -462,10 +462,11 @@ func serveAndStop(t *testing.T, n *itNet, dir, subject, wantJSON string) {
 
 // TestIndexCrash kills `creditctl index run` (SIGKILL) at random points of
 // its ingest of the real network's blocks, CREDIT_CRASH_POINTS times
-// (default 5; the full test is 20). Before, it generates a few hundred
-// transactions. After each kill:
-//   - the checkpoint has not gone back, and reached the block the kill
-//     followed;
+// (default 5; the full test is 20), each a random way into the blocks not
+// yet indexed. Before, it generates a few hundred transactions. After each
+// kill:
+//   - the checkpoint has not gone back, and holds every block the process
+//     reported applied;
 //   - the index equals, row for row (Digest), an index built without
 //     crashes to the same height: the crash left whole blocks only;
 //   - a copy of the crashed index, resumed and reconciled by `creditctl
@@ -491,20 +492,8 @@ func TestIndexCrash(t *testing.T) {
 	if height < uint64(points)+2 {
 		t.Fatalf("the ledger has %d blocks, too few for %d kill points", height, points)
 	}
-	// Kill points: distinct block heights spread over the ingest.
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	targets := map[uint64]bool{}
-	for len(targets) < points {
-		targets[1+rng.Uint64N(height-1)] = true
-	}
-	order := slices.Sorted(func(yield func(uint64) bool) {
-		for k := range targets {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	t.Logf("ledger height %d; kill points after heights %v", height, order)
+	t.Logf("ledger height %d; %d kills", height, points)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -515,10 +504,21 @@ func TestIndexCrash(t *testing.T) {
 	}
 	defer ref.Close()
 	var last uint64
-	for i, target := range order {
-		h, killedAt := killDuring(t, n, dir, target, rng)
-		if h < last || h < target {
-			t.Fatalf("kill %d: checkpoint height %d after the kill, before it %d, target %d", i, h, last, target)
+	during := 0
+	for i := range points {
+		// The next kill point: a block a random way into what is left,
+		// leaving room for the kills after it.
+		span := max(1, (height-last)/uint64(points-i+1))
+		target := min(last+1+rng.Uint64N(span), height-1)
+		h, reported := killDuring(t, n, dir, target, rng)
+		if h < last {
+			t.Fatalf("kill %d: checkpoint height %d after the kill, %d before it", i, h, last)
+		}
+		if reported > h {
+			t.Fatalf("kill %d: block %d was reported applied, the checkpoint height is %d", i, reported-1, h)
+		}
+		if h < height {
+			during++
 		}
 		last = h
 		// The crashed index equals one built without crashes to height h.
@@ -546,12 +546,19 @@ func TestIndexCrash(t *testing.T) {
 		if err := os.CopyFS(cp, os.DirFS(dir)); err != nil {
 			t.Fatal(err)
 		}
-		out, errOut, code := n.creditctl(t, "index", "reconcile", "--dir", cp)
+		out, errOut, code := n.creditctl(t, "index", "run", "--once", "--dir", cp, "--progress", "0")
+		if code != 0 {
+			t.Fatalf("kill %d: resume a copy: exit %d\n%s%s", i, code, out, errOut)
+		}
+		out, errOut, code = n.creditctl(t, "index", "reconcile", "--dir", cp)
 		if code != 0 {
 			t.Fatalf("kill %d at height %d: reconcile exit %d\n%s%s", i, h, code, out, errOut)
 		}
 		os.RemoveAll(cp)
-		t.Logf("kill %d: after height %d (seen applied: %d): checkpoint height %d, digest equal, reconcile clean", i, target, killedAt, h)
+		t.Logf("kill %d: target height %d, reported height %d, checkpoint height %d: digest equal to the reference; resumed copy reconciles clean", i, target, reported, h)
+	}
+	if during < (points+1)/2 {
+		t.Fatalf("only %d of %d kills landed before the index caught up; the ledger (%d blocks) is too short for so many", during, points, height)
 	}
 	out, errOut, code := n.creditctl(t, "index", "run", "--once", "--dir", dir, "--progress", "0")
 	if code != 0 {
@@ -561,15 +568,15 @@ func TestIndexCrash(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("final reconcile: %d %s%s", code, out, errOut)
 	}
-	t.Logf("after %d kills: %s", len(order), lastLine(errOut))
+	t.Logf("after %d kills (%d before the index caught up): %s", points, during, lastLine(errOut))
 }
 
 var appliedLine = regexp.MustCompile(`^applied block (\d+):`)
 
 // killDuring starts `index run` on dir, waits until it reports a block at
-// or past target-1 applied (height target), waits 0-3 ms more, kills it
+// or past target-1 applied (height target), waits 0-300 µs more, kills it
 // with SIGKILL, and returns the height the index reopens with and the
-// last block it saw reported.
+// height it saw reported (0 if none).
 func killDuring(t *testing.T, n *itNet, dir string, target uint64, rng *rand.Rand) (uint64, uint64) {
 	t.Helper()
 	cmd := n.command(t, "index", "run", "--dir", dir, "--log-blocks", "--progress", "0")
@@ -580,7 +587,7 @@ func killDuring(t *testing.T, n *itNet, dir string, target uint64, rng *rand.Ran
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var seen uint64
+	var reported uint64 // height the process reported reaching
 	var tail []string
 	found := false
 	deadline := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
@@ -589,8 +596,9 @@ func killDuring(t *testing.T, n *itNet, dir string, target uint64, rng *rand.Ran
 		l := sc.Text()
 		tail = append(tail, l)
 		if m := appliedLine.FindStringSubmatch(l); m != nil {
-			seen, _ = strconv.ParseUint(m[1], 10, 64)
-			if seen+1 >= target {
+			b, _ := strconv.ParseUint(m[1], 10, 64)
+			reported = b + 1
+			if reported >= target {
 				found = true
 				break
 			}
@@ -605,7 +613,7 @@ func killDuring(t *testing.T, n *itNet, dir string, target uint64, rng *rand.Ran
 			}
 		}
 	}
-	time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
+	time.Sleep(time.Duration(rng.IntN(300)) * time.Microsecond)
 	cmd.Process.Signal(syscall.SIGKILL)
 	deadline.Stop()
 	go io.Copy(io.Discard, stderr)
@@ -618,7 +626,7 @@ func killDuring(t *testing.T, n *itNet, dir string, target uint64, rng *rand.Ran
 		t.Fatal(err)
 	}
 	defer db.Close()
-	return db.Height(), seen
+	return db.Height(), reported
 }
 
 // generateTraffic submits about txs transactions from workers goroutines
