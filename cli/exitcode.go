@@ -20,6 +20,8 @@ const (
 	ExitNotFound      = 4  // no such record
 	ExitExists        = 5  // a record with this ID already exists
 	ExitRefused       = 6  // a credit rule refused it (state, too early, not repairable, evidence)
+	ExitCertInvalid   = 7  // cert verify: the certificate is invalid (the reasons are printed)
+	ExitCertUndecided = 8  // cert verify: cannot tell (evidence missing, ledger unavailable)
 	ExitUsage         = 64 // wrong command line
 	ExitUnknownCommit = 75 // submitted, but whether it committed is unknown: check before retrying
 )

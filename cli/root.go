@@ -59,8 +59,9 @@ from flags, then CREDITCTL_* environment variables, then the config file
 
 Exit codes: 0 ok, 1 other failure, 2 invalid input (nothing sent), 3 forbidden,
 4 not found, 5 already exists, 6 refused by a credit rule (state, too early,
-not repairable, evidence missing), 64 wrong command line, 75 submitted but the
-commit status is unknown (check with "creditctl tx status <txid>").`,
+not repairable, evidence missing), 7 certificate invalid and 8 cannot tell
+(cert verify), 64 wrong command line, 75 submitted but the commit status is
+unknown (check with "creditctl tx status <txid>").`,
 		Example: `  creditctl punishment impose --subject 91330782MA2K3Y5Q1R --kind publicity --severity general \
       --decision-date 2026-03-02 --decision-no "义市监罚〔2026〕12号" --legal-basis "《食品安全法》第一百二十二条"
   creditctl subject show 91330782MA2K3Y5Q1R --lang zh
