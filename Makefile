@@ -25,7 +25,7 @@ unit:
 ## test: every test, including those against a real local Fabric network:
 ## unit tests, then the Fabric binaries, then the integration tests (-tags
 ## integration) against a throw-away network that is always torn down
-test: unit fabric build
+test: browser unit fabric build
 	$(GO) vet -tags integration ./...
 	network/with-network.sh $(GO) test -tags integration -p 1 -count=1 -timeout 20m ./...
 
@@ -49,6 +49,26 @@ bench-indexer: fabric build
 	  $(GO) test -run '^$$' -bench 'BenchmarkIngestRealBlocks$$' -benchtime 50x ./indexer/ && \
 	  network/with-network.sh $(GO) test -tags integration -run '^$$' -bench 'BenchmarkIndex' -benchtime 3x -timeout 30m ./cli/; } \
 	  | $(GO) run ./indexer/internal/benchtable -command 'make bench-indexer'
+
+## browser: Debian's Chromium and CJK fonts for the browser tests of the
+## verification page (creditctl serve) and PDF printing; installs only what
+## is missing (apt-get, non-interactive), so it is quick when both are there
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+.PHONY: browser
+browser:
+	@missing=""; \
+	for p in $(BROWSER_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "browser: $(BROWSER_PACKAGES) installed"; exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "browser: missing$$missing and no apt-get here: install Chromium and a CJK font by hand (the browser tests skip without them, and fail when CI=true)" >&2; \
+	  [ "$${CI:-}" != true ]; exit; \
+	fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	echo "browser: installing$$missing with apt-get"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing
 
 ## fabric: build the Fabric $(FABRIC_VERSION) binaries into .cache/fabric (once; cached)
 fabric:

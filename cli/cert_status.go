@@ -89,17 +89,34 @@ func runCertStatus(o *CertStatusOptions) error {
 	p := o.Printer()
 	p.Progressf("%s certificate %s…", map[string]string{credit.CertRevoked: "revoking", credit.CertSuspended: "suspending", credit.CertValid: "reinstating"}[o.Status], o.ID)
 	return o.withCertLedger(func(ctx context.Context, l CertLedger) error {
+		if err := refuseMember(ctx, l, o.ID, certVerbs[o.Status].verb); err != nil {
+			return err
+		}
 		a, res, err := l.SetCertificateStatus(ctx, req)
 		if err != nil {
-			if batch, ok := batchOf(o.ID); ok && errors.Is(err, credit.ErrNotFound) {
-				return fmt.Errorf("%w\n  %s looks like a member of batch %s: a batch is suspended or revoked as a whole (creditctl cert %s %s --reason …)",
-					err, o.ID, batch, certVerbs[o.Status].verb, batch)
-			}
 			return err
 		}
 		p.Progressf("committed in block %d (transaction %s)", res.BlockNumber, res.TxID)
 		return p.writeAnchor(a, &res)
 	})
+}
+
+// refuseMember refuses, before sending, a status change of one member of
+// a batch: the anchor is the batch's, so the batch is changed as a whole
+// (docs/CERTIFICATES.md §4).
+func refuseMember(ctx context.Context, l CertLedger, id, verb string) error {
+	batch, ok := batchOf(id)
+	if !ok {
+		return nil
+	}
+	if _, _, err := l.GetCertificate(ctx, id); !errors.Is(err, credit.ErrNotFound) {
+		return nil // an anchor of that name, or the ledger's answer to the change will say
+	}
+	if a, _, err := l.GetCertificate(ctx, batch); err != nil || !a.IsBatch() {
+		return nil
+	}
+	return &credit.FieldError{Field: "id", Rule: fmt.Sprintf("%s is a member of batch %s: a batch is suspended or revoked as a whole (creditctl cert %s %s --reason …)",
+		id, batch, verb, batch)}
 }
 
 // CertShowOptions are the inputs of `cert show`.
