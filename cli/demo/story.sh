@@ -204,9 +204,71 @@ step_profile() {
 	ctl subject show "$COMPANY" --lang zh
 }
 
+# fails CODE ARGS: print and run a verification that must fail with exit
+# CODE (7 invalid, 8 cannot tell); show the reasons and carry on.
+fails() {
+	local want=$1
+	shift
+	show_cmd "$@"
+	set +e
+	"$CREDITCTL" "$@"
+	local rc=$?
+	set -e
+	if ((rc == want)); then
+		printf '%s   verification failed as expected: exit %d%s\n' "$green" "$rc" "$off"
+	else
+		printf '%s   expected exit %d, got %d%s\n' "$red" "$want" "$rc" "$off"
+		exit 1
+	fi
+}
+
+step_certificate_issue() {
+	certs="$RUN/demo-certificates"
+	mkdir -p "$certs"
+	step "Yiwu issues a blockchain credit certificate (社会信用区块链证书) for the company, for a tender: the ledger computes its credit status"
+	say "The chaincode reads every record of the company, anchors the status digest on the ledger; the officer signs the certificate (W3C VC, JWS, ES256)."
+	local out args=(--county $A cert issue --subject "$COMPANY" --purpose bidding --valid-until +3m
+		--out "$certs/cert.jws" --html "$certs/cert.html" --verify-url http://127.0.0.1:8088/verify)
+	show_cmd "${args[@]}"
+	out="$("$CREDITCTL" "${args[@]}")"
+	printf '%s\n' "$out"
+	CERT="$(printf '%s\n' "$out" | awk '$1 == "certificateId" {print $2; exit}')"
+	if [[ -z "$CERT" ]]; then
+		echo "story.sh: no certificate ID in the output" >&2
+		exit 1
+	fi
+	say "The certificate is one line of text ($certs/cert.jws); its printable page in Chinese, with a QR code, is $certs/cert.html."
+	if command -v chromium >/dev/null; then
+		ctl cert print "$certs/cert.jws" --pdf "$certs/cert.pdf" --verify-url http://127.0.0.1:8088/verify
+	fi
+}
+
+step_certificate_verify() {
+	step "A bidding agency's auditor in Lanling verifies the certificate online: signature, county CA, digest, the anchor on the ledger"
+	ctl --county $C cert verify "$certs/cert.jws"
+	step "The same check offline, without the network: trust roots exported from the channel, and a bundle of the anchoring block"
+	ctl --county $C trust export --out "$certs/trust.json"
+	ctl --county $C cert bundle "$certs/cert.jws" --out "$certs/bundle.json" --trust "$certs/trust.json"
+	ctl cert verify "$certs/cert.jws" --offline --bundle "$certs/bundle.json" --trust "$certs/trust.json"
+	say "Valid, with the two things an offline check cannot see: the peers' validity flag, and changes after the bundle was made."
+}
+
+step_certificate_revoke() {
+	step "Yiwu revokes the certificate; verification now fails with the reason (exit 7), online and from a fresh bundle"
+	ctl --county $A cert revoke "$CERT" --reason "主体隐瞒失信记录，证书作废" >/dev/null
+	fails 7 --county $C cert verify "$certs/cert.jws"
+	fails 7 --county $C cert verify "$certs/cert.jws" --lang zh
+	ctl --county $C cert bundle "$certs/cert.jws" --out "$certs/bundle-after.json" --trust "$certs/trust.json" >/dev/null
+	fails 7 cert verify "$certs/cert.jws" --offline --bundle "$certs/bundle-after.json" --trust "$certs/trust.json"
+	say "The bundle made before the revocation still says valid offline, and says it cannot see later changes: check online when you can."
+	step "The certificate's anchor and its history on the ledger: the issuance and the revocation, with the reason"
+	ctl cert show "$CERT"
+}
+
 step_end() {
 	printf '\n%sThe network is still running.%s Run the story again with make demo; look around with\n' "$bold" "$off"
 	printf '  bin/creditctl subject history %s\n  bin/creditctl network status\n' "$COMPANY"
+	printf '  bin/creditctl serve    (the auditors'"'"' page: open http://127.0.0.1:8088/ and upload %s)\n' "$certs/cert.jws"
 	printf 'Stop it with %smake network-down%s (ledgers kept), or delete it with make network-clean.\n' "$bold" "$off"
 }
 
@@ -230,6 +292,9 @@ main() {
 	step_general_repair_completes
 	step_objection
 	step_profile
+	step_certificate_issue
+	step_certificate_verify
+	step_certificate_revoke
 	step_end
 }
 
