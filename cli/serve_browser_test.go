@@ -20,19 +20,20 @@ import (
 // Chromium when it is missing (make browser); in CI (CI=true) a missing
 // browser fails these tests, elsewhere it skips them with a message.
 
-// chromiumPath is the browser the tests drive: $CHROMIUM, else Debian's.
+// chromiumPath is the browser the tests drive: $CHROMIUM if set (and
+// nothing else), else Debian's /usr/bin/chromium or chromium on PATH.
 func chromiumPath(t testing.TB) string {
 	t.Helper()
-	candidates := []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium"}
+	candidates := []string{"/usr/bin/chromium"}
 	for _, name := range []string{"chromium", "chromium-browser"} {
 		if p, err := exec.LookPath(name); err == nil {
 			candidates = append(candidates, p)
 		}
 	}
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		candidates = []string{p}
+	}
 	for _, p := range candidates {
-		if p == "" {
-			continue
-		}
 		if st, err := os.Stat(p); err == nil && !st.IsDir() {
 			return p
 		}
@@ -290,4 +291,41 @@ func TestServePageInChromium(t *testing.T) {
 	}
 	b.screenshot("form")
 	b.onlyFrom(base)
+}
+
+// TestMissingChromiumFailsInCI: without a browser the browser tests fail
+// when CI=true (CI must run them) and skip, saying why, elsewhere. The
+// test binary runs itself with $CHROMIUM naming a browser that is not
+// there.
+func TestMissingChromiumFailsInCI(t *testing.T) {
+	if os.Getenv("CREDIT_BROWSER_CHILD") != "" {
+		t.Skip("child run")
+	}
+	for _, ci := range []string{"true", ""} {
+		cmd := exec.Command(os.Args[0], "-test.run", "^TestServePageInChromium$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), "CHROMIUM=/nonexistent/chromium", "CI="+ci, "CREDIT_BROWSER_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		switch {
+		case ci == "true" && (err == nil || !strings.Contains(string(out), "CI must run the browser tests")):
+			t.Errorf("CI=true without a browser: err %v\n%s", err, out)
+		case ci == "" && (err != nil || !strings.Contains(string(out), "--- SKIP: TestServePageInChromium") || !strings.Contains(string(out), "make browser")):
+			t.Errorf("without a browser outside CI: err %v\n%s", err, out)
+		}
+	}
+}
+
+// TestCertPrintPDF: cert print --pdf prints the page with Chromium.
+func TestCertPrintPDF(t *testing.T) {
+	path := chromiumPath(t)
+	e := newCertEnv(t)
+	file := e.issue("CRT-PDF", certSubject)
+	deps := e.deps
+	deps.Chromium = func() (string, error) { return path, nil }
+	o := &CertPrintOptions{Base: e.base(OutputPlain), certDeps: deps, File: file, PDF: e.path("c.pdf")}
+	if err := runCertPrint(o); err != nil {
+		t.Fatal(err)
+	}
+	if pdf := e.read("c.pdf"); len(pdf) < 1000 || !strings.HasPrefix(pdf, "%PDF") {
+		t.Fatalf("not a PDF: %d bytes", len(pdf))
+	}
 }
