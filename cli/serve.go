@@ -591,11 +591,15 @@ func runServe(o *ServeOptions) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Let requests in flight finish for a few seconds; then close what is
+	// left (a browser may hold a connection it opened ahead of need,
+	// which never becomes idle).
+	sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer scancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return err
+		srv.Close()
 	}
 	<-errc
+	p.Progressf("verification page stopped")
 	return nil
 }

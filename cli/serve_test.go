@@ -2,10 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -383,5 +385,53 @@ func TestServeDashboard(t *testing.T) {
 	e.srv.index = nil
 	if _, _, page = e.get("/dashboard"); !strings.Contains(page, "--index-dir") {
 		t.Error("without an index the page does not say how to get one")
+	}
+}
+
+// TestServeCommandStartsAndStops: `serve --no-ledger --trust FILE` listens,
+// answers, says which trust roots it uses, and stops cleanly when its
+// context ends (Ctrl-C), with a browser-like idle connection still open.
+func TestServeCommandStartsAndStops(t *testing.T) {
+	e := newCertEnv(t)
+	trust := e.trustFile()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	o := &ServeOptions{Base: e.base(OutputPlain), certDeps: e.deps, Addr: "127.0.0.1:0", Trust: trust, NoLedger: true,
+		ready:   func(a string) { addr <- a },
+		signals: func() (context.Context, context.CancelFunc) { return ctx, cancel }}
+	go func() { done <- runServe(o) }()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatal(err)
+	}
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://")) // opened, never used
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if e.connects != 0 {
+		t.Error("--no-ledger connected to the ledger")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if want := "fingerprint " + e.l.c.Trust().Fingerprint(); !strings.Contains(e.errOut(), want) || !strings.Contains(e.errOut(), "verification page stopped") {
+		t.Errorf("stderr:\n%s", e.errOut())
 	}
 }
