@@ -8,8 +8,11 @@
 // §6 for error codes and §7 for the key schema.
 //
 // Endorsement: the chaincode-level policy is the channel default MAJORITY;
-// every record key and index key additionally carries a key-level policy
-// requiring a peer of the owning county (defence in depth: MAJORITY guards
-// creation, the key-level policy guards every later change, so a peer of
-// another county cannot alter a county's records even with a modified client).
+// every record key, county registry entry and certificate anchor
+// additionally carries a key-level policy requiring a peer of the owning
+// county; index keys carry none (DESIGN §7). Defence in depth: MAJORITY
+// guards creation and the index keys, the key-level policy every later
+// change of a record, so another county cannot alter a county's records
+// even with a modified client or chaincode server (cli/chaos). The caller's
+// county is checked against its registry entry, not the index alone.
 package chaincode

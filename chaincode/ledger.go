@@ -93,6 +93,25 @@ func (l *ledger) actor() (credit.Actor, error) {
 		return credit.Actor{}, err
 	}
 	a.County = string(code)
+	if a.County != "" {
+		// The registry index (countymsp) carries no key-level policy, so a
+		// majority of counties could re-point an MSP at another county's
+		// code. The county's own entry carries that county's key-level
+		// policy (DESIGN §7): the caller is that county only if the entry
+		// names the caller's MSP.
+		c, err := l.county(a.County)
+		if err != nil {
+			return credit.Actor{}, err
+		}
+		if c == nil || c.MSPID != a.MSPID {
+			named := "none"
+			if c != nil {
+				named = c.MSPID
+			}
+			return credit.Actor{}, fmt.Errorf("caller MSP %s: the registry index maps it to county %s, whose entry names MSP %s: %w",
+				a.MSPID, a.County, named, credit.ErrForbidden)
+		}
+	}
 	return a, nil
 }
 
