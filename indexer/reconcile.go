@@ -23,15 +23,10 @@ type StateReader interface {
 }
 
 // StateObjectTypes are the object types of the credit chaincode's world
-// state (DESIGN §7, and the certificate keys), each of which Reconcile
-// compares. Reconcile also compares any other object type it finds in the
-// mirror.
-var StateObjectTypes = []string{
-	credit.TypeCommitment, credit.TypePunishment, credit.TypeDishonesty, credit.TypeEnforcement,
-	credit.TypeRepair, credit.TypeObjection, credit.TypeRuleSet, credit.TypeCalendar,
-	credit.TypeCounty, credit.TypeCountyMSP, credit.TypeSubject, credit.TypeByCounty, credit.TypeOpenRepair,
-	credit.TypeCertificate, credit.TypeCertCounty,
-}
+// state (DESIGN §7: credit.ObjectTypes, every one of them), each of which
+// Reconcile compares. Reconcile also compares any other object type it
+// finds in the mirror.
+var StateObjectTypes = slices.Clone(credit.ObjectTypes)
 
 // DiffKind says how a key differs between the peer and the index.
 type DiffKind string
