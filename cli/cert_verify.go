@@ -145,15 +145,16 @@ func readJWS(field, file string, in io.Reader) (string, error) {
 // long status is tens of kilobytes).
 const maxCertificateBytes = 4 << 20
 
-func readTrustFile(path string) (*cert.TrustRoots, error) {
+// readTrustFile reads a trust roots file; field names where it was given.
+func readTrustFile(field, path string) (*cert.TrustRoots, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, &credit.FieldError{Field: "--trust", Rule: err.Error()}
+		return nil, &credit.FieldError{Field: field, Rule: err.Error()}
 	}
 	defer fh.Close()
 	t, err := cert.ReadTrust(fh)
 	if err != nil {
-		return nil, &credit.FieldError{Field: "--trust", Rule: err.Error()}
+		return nil, &credit.FieldError{Field: field, Rule: err.Error()}
 	}
 	return t, nil
 }
@@ -209,7 +210,7 @@ func runCertVerify(o *CertVerifyOptions) error {
 	var trust *cert.TrustRoots
 	if o.Trust != "" {
 		var err error
-		if trust, err = readTrustFile(o.Trust); err != nil {
+		if trust, err = readTrustFile("--trust", o.Trust); err != nil {
 			return err
 		}
 	}
@@ -444,7 +445,7 @@ func runCertBundle(o *CertBundleOptions) error {
 	}
 	var trust *cert.TrustRoots
 	if o.Trust != "" {
-		if trust, err = readTrustFile(o.Trust); err != nil {
+		if trust, err = readTrustFile("--trust", o.Trust); err != nil {
 			return err
 		}
 	}

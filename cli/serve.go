@@ -530,7 +530,7 @@ func runServe(o *ServeOptions) error {
 	var trust *cert.TrustRoots
 	if o.Trust != "" {
 		var err error
-		if trust, err = readTrustFile(o.Trust); err != nil {
+		if trust, err = readTrustFile("--trust", o.Trust); err != nil {
 			return err
 		}
 	}

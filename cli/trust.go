@@ -150,7 +150,7 @@ func NewCmdTrustShow(f *Factory, runF func(*TrustShowOptions) error) *cobra.Comm
 }
 
 func runTrustShow(o *TrustShowOptions) error {
-	t, err := readTrustFile(o.File)
+	t, err := readTrustFile("trust roots file", o.File)
 	if err != nil {
 		return err
 	}
