@@ -9,10 +9,10 @@
 //	-tags chaos         the full form, make chaos (heavier load, the
 //	                    indexer SIGKILLed under load; several minutes)
 //
-// The tests own one network (ports from 45050, moved up while busy) in a
-// temporary run folder, brought up by TestMain and always torn down: on
-// success, on failure, on INT or TERM, and a minute before go test's
-// -timeout. On failure the node logs are kept in .run/chaos-logs.
+// The tests own one network (ports from 17050, below the ephemeral port
+// range) in a temporary run folder, brought up by TestMain and always torn
+// down: on success, on failure, on INT or TERM, and a minute before go
+// test's -timeout. On failure the node logs are kept in .run/chaos-logs.
 //
 // evilcc/ is the hostile county's chaincode server, built by the tests
 // only (build tag integration or chaos), never shipped.

@@ -169,9 +169,23 @@ func (c *chaosNet) start(t testing.TB, name, ccBin string) {
 	t.Helper()
 	pid, err := c.n.StartProcess(ctxFor(t, 5*time.Minute), name, ccBin)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\nprocesses of this run folder still alive: %v", err, markedProcesses(c.dir))
 	}
 	t.Logf("started %s (pid %d)", name, pid)
+}
+
+// stop stops a node the way network down does (SIGTERM, then SIGKILL
+// after a grace period) and checks it is gone.
+func (c *chaosNet) stop(t testing.TB, name string) {
+	t.Helper()
+	pid := c.pidOf(t, name)
+	res, err := c.n.StopProcess(ctxFor(t, 2*time.Minute), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alive(pid) {
+		t.Fatalf("stop %s: pid %d still alive after StopProcess (%+v)", name, pid, res)
+	}
 }
 
 var (

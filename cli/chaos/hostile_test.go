@@ -131,36 +131,7 @@ func TestHostileCounty(t *testing.T) {
 	}
 
 	// --- Part 2: B's peer runs the malicious chaincode server. ---
-	ccB := cn.n.T.ChaincodeServers()[countyB].ProcName()
-	swap := func(bin string) {
-		t.Helper()
-		if _, err := cn.n.StopProcess(ctx, ccB); err != nil {
-			t.Fatal(err)
-		}
-		cn.start(t, ccB, bin)
-	}
-	swap(cn.evilcc)
-	restored := false
-	t.Cleanup(func() {
-		if !restored {
-			swap(cn.creditcc)
-		}
-	})
-	evil := func(ins evilInstructions) gwclient.ProposalOption {
-		b, err := json.Marshal(ins)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return gwclient.WithTransient(map[string][]byte{"evil": b})
-	}
-	// B's peer dials the new server on its next invocation: wait until it
-	// answers as the malicious one ({} for a query it was told to skip).
-	waitFor(t, "B's peer serving the malicious chaincode", 3*time.Minute, func() (bool, string) {
-		p, _ := hostile.proposal(t, "GetRecord", credit.RecordRequest{Kind: "punishment", ID: pnA},
-			gwclient.WithEndorsingOrganizations(B.MSPID), evil(evilInstructions{}))
-		got, err := p.EvaluateWithContext(ctx)
-		return err == nil && string(got) == "{}", string(got) + " " + errString(err)
-	})
+	cn.turnHostile(t, countyB, hostile)
 
 	pnAKey := ckey(credit.TypePunishment, pnA)
 	revokedA := strings.Replace(before[pnAKey], `"state":"active"`, `"state":"revoked"`, 1)
@@ -231,7 +202,7 @@ func TestHostileCounty(t *testing.T) {
 		for _, i := range a.endorsers {
 			msps = append(msps, cn.county(i).MSPID)
 		}
-		p, sp := a.gw.proposal(t, a.fn, a.arg, gwclient.WithEndorsingOrganizations(msps...), evil(a.ins))
+		p, sp := a.gw.proposal(t, a.fn, a.arg, gwclient.WithEndorsingOrganizations(msps...), evil(t, a.ins))
 		var o outcome
 		if a.assemble {
 			var rs []*peer.ProposalResponse
@@ -301,7 +272,7 @@ func TestHostileCounty(t *testing.T) {
 	alteredB := strings.Replace(after[pnBKey], `"decisionNo":"罚`, `"decisionNo":"改`, 1)
 	p, _ = hostile.proposal(t, "RevokePunishment", credit.RevokePunishmentRequest{ID: pnB, Reason: "x"},
 		gwclient.WithEndorsingOrganizations(B.MSPID),
-		evil(evilInstructions{Writes: []evilWrite{{ObjectType: credit.TypePunishment, Attrs: []string{pnB}, Value: alteredB}}}))
+		evil(t, evilInstructions{Writes: []evilWrite{{ObjectType: credit.TypePunishment, Attrs: []string{pnB}, Value: alteredB}}}))
 	if o := hostile.submit(ctx, p); o.Err != nil {
 		t.Fatalf("control: B's malicious chaincode altering B's own punishment: %v; want VALID", o)
 	}
@@ -313,8 +284,38 @@ func TestHostileCounty(t *testing.T) {
 	}
 	t.Log("control: B's own punishment altered with B's endorsement alone (VALID), nothing else changed")
 
-	swap(cn.creditcc)
-	restored = true
+}
+
+// turnHostile makes county i's peer run the malicious chaincode server
+// (evilcc, same package ID) until the test ends, and waits until the peer
+// answers through it: gw (a client of county i) gets {} for a query the
+// server was told to skip. The honest server is restored at cleanup.
+func (c *chaosNet) turnHostile(t *testing.T, i int, gw *rawGW) {
+	t.Helper()
+	name := c.n.T.ChaincodeServers()[i].ProcName()
+	swap := func(bin string) {
+		t.Helper()
+		c.stop(t, name)
+		c.start(t, name, bin)
+	}
+	swap(c.evilcc)
+	t.Cleanup(func() { swap(c.creditcc) })
+	msp := c.county(i).MSPID
+	waitFor(t, msp+"'s peer serving the malicious chaincode", 3*time.Minute, func() (bool, string) {
+		p, _ := gw.proposal(t, "GetRecord", credit.RecordRequest{Kind: "punishment", ID: "any"},
+			gwclient.WithEndorsingOrganizations(msp), evil(t, evilInstructions{}))
+		got, err := p.EvaluateWithContext(ctxFor(t, time.Minute))
+		return err == nil && string(got) == "{}", string(got) + " " + errString(err)
+	})
+}
+
+// evil hides instructions for evilcc in the proposal's transient data.
+func evil(t testing.TB, ins evilInstructions) gwclient.ProposalOption {
+	b, err := json.Marshal(ins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gwclient.WithTransient(map[string][]byte{"evil": b})
 }
 
 // evilInstructions are evilcc's (see evilcc/main.go).
