@@ -50,6 +50,28 @@ bench-indexer: fabric build
 	  network/with-network.sh $(GO) test -tags integration -run '^$$' -bench 'BenchmarkIndex' -benchtime 3x -timeout 30m ./cli/; } \
 	  | $(GO) run ./indexer/internal/benchtable -command 'make bench-indexer'
 
+## chaos: the full fault tests (docs/CHAOS.md): a Raft orderer and a peer
+## killed under load, the indexer SIGKILLed under load, a hostile county with
+## a malicious chaincode server, endorsement determinism. They own their
+## network (ports from 17050), always torn down. make test runs the reduced
+## form (the same package under -tags integration).
+.PHONY: chaos
+chaos: fabric
+	$(GO) vet -tags chaos ./cli/chaos/...
+	$(GO) test -tags chaos -count=1 -timeout 45m -v ./cli/chaos/
+
+## fuzz: run every fuzz target for FUZZTIME each (default 2m; e.g.
+## FUZZTIME=30s). make test runs their seed corpora (testdata/fuzz) only.
+FUZZTIME ?= 2m
+.PHONY: fuzz
+fuzz:
+	@for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' chaincode client indexer cli network | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -h -o '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | cut -c6-); do \
+	    echo "fuzz: ./$$dir $$f for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./$$dir || exit 1; \
+	  done; \
+	done
+
 ## browser: Debian's Chromium and CJK fonts for the browser tests of the
 ## verification page (creditctl serve) and PDF printing; installs only what
 ## is missing (apt-get, non-interactive), so it is quick when both are there
