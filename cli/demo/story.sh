@@ -265,9 +265,23 @@ step_certificate_revoke() {
 	ctl cert show "$CERT"
 }
 
+step_index() {
+	step "The indexer mirrors the ledger into a local Pebble store: catch up with the peer (one synced batch per block)"
+	say "Offices and auditors get answers in a millisecond, without asking the peer."
+	ctl index run --once --progress 0
+	step "The company's profile from the index, and Yiwu's black list on today's date"
+	ctl index subject "$COMPANY"
+	ctl --county $A index blacklist
+	step "Yiwu's credit-county indicators for this month (seed 002, Linyi): list totals and share, entries, exits, repairs, commitments"
+	ctl --county $A index indicators --month "$(date +%Y-%m)" --lang zh
+	step "Reconcile the index with the peer's world state, key by key: no difference"
+	ctl index reconcile
+}
+
 step_end() {
 	printf '\n%sThe network is still running.%s Run the story again with make demo; look around with\n' "$bold" "$off"
 	printf '  bin/creditctl subject history %s\n  bin/creditctl network status\n' "$COMPANY"
+	printf '  bin/creditctl index serve   (the index'"'"'s HTTP API and /metrics; keep it running to follow new blocks)\n'
 	printf '  bin/creditctl serve    (the auditors'"'"' page: open http://127.0.0.1:8088/ and upload %s)\n' "$certs/cert.jws"
 	printf 'Stop it with %smake network-down%s (ledgers kept), or delete it with make network-clean.\n' "$bold" "$off"
 }
@@ -295,6 +309,7 @@ main() {
 	step_certificate_issue
 	step_certificate_verify
 	step_certificate_revoke
+	step_index
 	step_end
 }
 
