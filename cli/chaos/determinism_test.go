@@ -39,7 +39,7 @@ func TestEndorsementDeterminism(t *testing.T) {
 	markFailed(t)
 	total := 32
 	if full {
-		total = 320
+		total = 800
 	}
 	seed := uint64(time.Now().UnixNano())
 	if s, err := strconv.ParseUint(os.Getenv("CHAOS_SEED"), 10, 64); err == nil {

@@ -23,15 +23,15 @@ import (
 // issue's crash test (cli TestIndexCrash) run while the ledger grows: the
 // real `creditctl index run` follows the channel while officers of every
 // county submit transactions, and is killed with SIGKILL at random points
-// (after a random number of applied blocks, plus 0-3 ms), then restarted,
-// CHAOS_INDEX_KILLS times (default 12). After every kill the index's
+// (after 0-9 applied blocks, plus 0-3 ms), then restarted,
+// CHAOS_INDEX_KILLS times (default 20). After every kill the index's
 // checkpoint has not gone back and covers every block the process said it
 // applied. When the load stops, `index run --once` completes the index and
 // `index reconcile` finds no difference from the peer's world state; the
 // load's outcomes are checked against the ledger as in TestOrdererLoss.
 func TestIndexerCrashUnderLoad(t *testing.T) {
 	markFailed(t)
-	kills := 12
+	kills := 20
 	if v := os.Getenv("CHAOS_INDEX_KILLS"); v != "" {
 		var err error
 		if kills, err = strconv.Atoi(v); err != nil || kills < 1 {
@@ -48,7 +48,7 @@ func TestIndexerCrashUnderLoad(t *testing.T) {
 
 	var last uint64
 	for i := range kills {
-		applied := rng.IntN(5)
+		applied := rng.IntN(10)
 		seen, saw := cn.killIndexAfter(t, dir, applied, time.Duration(rng.IntN(3000))*time.Microsecond)
 		h := cn.indexHeight(t, dir)
 		if h < last || saw && h < seen+1 {
