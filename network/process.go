@@ -213,6 +213,11 @@ func (l Layout) stop(ctx context.Context, name string) (*StopResult, error) {
 		return nil, nil
 	case procStale:
 		res.PID, res.Action = rec.PID, "stale"
+		if s, _, err := procState(rec.PID); err == nil && s == 'Z' {
+			// A zombie leader cannot have been reused: wait (no signal)
+			// until its other threads are gone too.
+			waitThreadsGone(rec.PID)
+		}
 		return res, removeIfExists(l.PidFile(name))
 	}
 	res.PID = rec.PID
@@ -237,7 +242,43 @@ func (l Layout) stop(ctx context.Context, name string) (*StopResult, error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	waitThreadsGone(rec.PID)
 	return res, removeIfExists(l.PidFile(name))
+}
+
+// threadsGoneWait bounds waitThreadsGone.
+const threadsGoneWait = 10 * time.Second
+
+// waitThreadsGone waits, at most threadsGoneWait, until no thread of pid is
+// alive. The leader of a multi-threaded process (every Go program: the
+// orderers, peers and chaincode servers) reads as a zombie as soon as its
+// own thread has exited, while the other threads may still be tearing down
+// and holding the process's files, its listening sockets among them: a
+// node started again at once on the same ports would find them in use.
+func waitThreadsGone(pid int) {
+	deadline := time.Now().Add(threadsGoneWait)
+	for !threadsGone(pid) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// threadsGone reports whether every thread of pid has exited (the process
+// was reaped, or all its threads are zombies).
+func threadsGone(pid int) bool {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return true
+	}
+	for _, e := range ents {
+		tid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if s, _, err := procState(tid); err == nil && s != 'Z' && s != 'X' {
+			return false
+		}
+	}
+	return true
 }
 
 func removeIfExists(p string) error {
