@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -141,14 +142,25 @@ func (c *chaosNet) pidOf(t testing.TB, name string) int {
 	return rec.PID
 }
 
-// alive reports whether pid is a live process (not a zombie).
+// alive reports whether any thread of process pid is alive. Not only the
+// leader: a Go process's leader reads as a zombie while its other threads
+// may still hold its files (listening sockets).
 func alive(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
 	if err != nil {
 		return false
 	}
-	i := bytes.LastIndexByte(stat, ')')
-	return i > 0 && len(stat) > i+2 && stat[i+2] != 'Z' && stat[i+2] != 'X'
+	for _, e := range ents {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, e.Name()))
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(stat, ')')
+		if i > 0 && len(stat) > i+2 && stat[i+2] != 'Z' && stat[i+2] != 'X' {
+			return true
+		}
+	}
+	return false
 }
 
 // kill sends SIGKILL to a node found by its PID file and waits until it
@@ -169,22 +181,35 @@ func (c *chaosNet) start(t testing.TB, name, ccBin string) {
 	t.Helper()
 	pid, err := c.n.StartProcess(ctxFor(t, 5*time.Minute), name, ccBin)
 	if err != nil {
-		t.Fatalf("%v\nprocesses of this run folder still alive: %v", err, markedProcesses(c.dir))
+		t.Fatalf("%v\nprocesses of this run folder still alive: %v\nsockets:\n%s", err, markedProcesses(c.dir), sockets(err))
 	}
 	t.Logf("started %s (pid %d)", name, pid)
 }
 
+var portInError = regexp.MustCompile(`port [0-9.]+:(\d+) is in use`)
+
+// sockets lists, for a port-in-use error, every socket on that port with
+// its state and owner (ss), for the post-mortem.
+func sockets(err error) string {
+	m := portInError.FindStringSubmatch(err.Error())
+	if m == nil {
+		return "(no port in the error)"
+	}
+	out, _ := exec.Command("ss", "-tanp", "sport = :"+m[1]+" or dport = :"+m[1]).CombinedOutput()
+	return string(out)
+}
+
 // stop stops a node the way network down does (SIGTERM, then SIGKILL
-// after a grace period) and checks it is gone.
+// after a grace period; a stale PID file is only removed) and checks that
+// no process carrying the node's marker is left.
 func (c *chaosNet) stop(t testing.TB, name string) {
 	t.Helper()
-	pid := c.pidOf(t, name)
 	res, err := c.n.StopProcess(ctxFor(t, 2*time.Minute), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if alive(pid) {
-		t.Fatalf("stop %s: pid %d still alive after StopProcess (%+v)", name, pid, res)
+	if left := markedProcesses(filepath.Join(c.dir, name)); len(left) > 0 {
+		t.Fatalf("stop %s (%+v): processes of that node still alive: %v", name, res, left)
 	}
 }
 
