@@ -95,11 +95,14 @@ func procState(pid int) (state byte, pgrp int, err error) {
 // the record describes: same argv[0] and, when the environment is readable,
 // the same marker.
 func isOurs(r *pidRecord) bool {
+	if !waitExec(r.PID, execWait) {
+		return false
+	}
 	state, _, err := procState(r.PID)
 	if err != nil || state == 'Z' || state == 'X' {
 		return false
 	}
-	cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", r.PID))
+	cmd, err := procCmdline(r.PID)
 	if err != nil {
 		return false
 	}
@@ -119,6 +122,37 @@ func isOurs(r *pidRecord) bool {
 		}
 	}
 	return false
+}
+
+// procCmdline reads /proc/<pid>/cmdline; replaced in tests.
+var procCmdline = func(pid int) ([]byte, error) {
+	return os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+}
+
+// execWait bounds how long a process's command line may read empty.
+const execWait = 5 * time.Second
+
+// waitExec waits, at most limit, until process pid has a command line, and
+// reports whether it has one (false: it is gone, a zombie, or still has
+// none). Go's exec.Cmd.Start returns once the new program is past exec's
+// point of no return, but the kernel may still be loading it (seen under
+// load, the process in state D): until then /proc/<pid>/cmdline and
+// environ read empty, and the process would look like someone else's.
+func waitExec(pid int, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	for {
+		state, _, err := procState(pid)
+		if err != nil || state == 'Z' || state == 'X' {
+			return false
+		}
+		if cmd, err := procCmdline(pid); err == nil && len(cmd) > 0 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // status of process name in this run folder.
@@ -182,6 +216,9 @@ func (l Layout) start(spec procSpec) (int, error) {
 	// Reap it if it exits while we are still running; otherwise it is
 	// re-parented when we exit.
 	go cmd.Wait() //nolint:errcheck
+	// Let the kernel finish loading it, so that its PID file is never read
+	// before /proc shows the program (see waitExec).
+	waitExec(cmd.Process.Pid, 30*time.Second)
 	rec := pidRecord{PID: cmd.Process.Pid, Binary: spec.Binary, Marker: marker, Started: time.Now().UTC()}
 	if err := writeJSONAtomic(l.PidFile(spec.Name), rec); err != nil {
 		_ = syscall.Kill(-rec.PID, syscall.SIGKILL)
