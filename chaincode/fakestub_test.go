@@ -137,6 +137,28 @@ type fakeStub struct {
 	eventName                   string
 	eventPayload                []byte
 	eventCalls                  int
+	// Write batching (StartWriteBatch … FinishWriteBatch): writes are
+	// applied at once, as by a peer without batching; these count how the
+	// chaincode used it.
+	inBatch         bool
+	batches         int // FinishWriteBatch calls that ended a batch
+	unbatchedWrites int // writes made outside a batch
+}
+
+func (s *fakeStub) StartWriteBatch() { s.inBatch = true }
+
+func (s *fakeStub) FinishWriteBatch() error {
+	if s.inBatch {
+		s.batches++
+	}
+	s.inBatch = false
+	return nil
+}
+
+func (s *fakeStub) countWrite() {
+	if !s.inBatch {
+		s.unbatchedWrites++
+	}
 }
 
 func (s *fakeStub) commit() {
@@ -215,6 +237,7 @@ func (s *fakeStub) PutState(key string, value []byte) error {
 	if len(value) == 0 {
 		return errors.New("PutState: an empty value is a delete; use DelState")
 	}
+	s.countWrite()
 	s.record(key)
 	s.writes[key] = append([]byte(nil), value...)
 	delete(s.deletes, key)
@@ -225,6 +248,7 @@ func (s *fakeStub) DelState(key string) error {
 	if err := s.validKey(key); err != nil {
 		return err
 	}
+	s.countWrite()
 	s.record(key)
 	delete(s.writes, key)
 	s.deletes[key] = true
@@ -235,6 +259,7 @@ func (s *fakeStub) SetStateValidationParameter(key string, ep []byte) error {
 	if err := s.validKey(key); err != nil {
 		return err
 	}
+	s.countWrite()
 	s.sbeWrites[key] = append([]byte(nil), ep...)
 	return nil
 }
