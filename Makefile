@@ -35,9 +35,32 @@ test: browser unit fabric build
 demo: fabric build
 	CREDITCTL=$(BIN)/creditctl $(if $(RUN),RUN=$(RUN)) cli/demo/story.sh
 
-## bench: benchmarks, each against a baseline measured in the same run
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: one table of figures, each with its baseline measured in the same
+## run and the ratio (docs/PERFORMANCE.md): the Go benchmarks of the indexer
+## and the certificates, those that need a network (inside with-network.sh),
+## then `creditctl bench suite`: ledger throughput, latency, tuning and
+## scaling on throw-away networks. Outputs in BENCH_OUT (.run/bench);
+## DOCS=1 also rewrites the table in docs/PERFORMANCE.md and docs/scaling.png.
+## Every network it starts is stopped, on failure and Ctrl-C too.
+BENCH_OUT ?= $(CURDIR)/.run/bench
+BENCH_FLAGS ?=
+bench: fabric build
+	@mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/*.json $(BENCH_OUT)/failed
+	@echo "bench: Go benchmarks (indexer, certificates); load average $$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+	$(GO) test -run '^$$' -bench '^BenchmarkReplay$$' -benchtime 1x -timeout 20m -json ./indexer/ > $(BENCH_OUT)/indexer-replay.json || touch $(BENCH_OUT)/failed
+	$(GO) test -run '^$$' -bench '^BenchmarkSubjectProfileScaling$$' -benchtime 5000x -timeout 20m -json ./indexer/ > $(BENCH_OUT)/indexer-scaling.json || touch $(BENCH_OUT)/failed
+	$(GO) test -run '^$$' -bench '^BenchmarkOfflineVerify(Batch|Cold)$$' -json ./client/cert/ > $(BENCH_OUT)/cert.json || touch $(BENCH_OUT)/failed
+	$(GO) test -run '^$$' -bench '^BenchmarkIssueCertificateBatch10000$$' -benchtime 1x -json ./chaincode/ > $(BENCH_OUT)/chaincode.json || touch $(BENCH_OUT)/failed
+	@echo "bench: Go benchmarks against a network (index ingest and lookups, batch issuance)" >&2
+	network/with-network.sh $(GO) test -tags integration -p 1 -run '^$$' -timeout 30m -json \
+	  -bench '^(BenchmarkIndexIngestVsDelivery|BenchmarkIndexSubjectProfile|BenchmarkIssueBatchNetwork)$$' -benchtime 1x \
+	  ./cli/ ./client/cert/ > $(BENCH_OUT)/network.json || touch $(BENCH_OUT)/failed
+	@echo "bench: ledger throughput, latency, tuning, scaling (creditctl bench suite)" >&2
+	trap 'for d in $(BENCH_OUT)/net-*/*/; do [ -d "$$d" ] && $(BIN)/creditctl network clean --run "$$d" >/dev/null 2>&1; done; rm -rf $(BENCH_OUT)/net-*' EXIT; \
+	$(BIN)/creditctl bench suite --out $(BENCH_OUT) --command 'make bench$(if $(DOCS), DOCS=1)' \
+	  $(foreach f,indexer-replay indexer-scaling cert chaincode network,--go-bench $(BENCH_OUT)/$(f).json) \
+	  $(if $(DOCS),--doc docs/PERFORMANCE.md --plot docs/scaling.png) $(BENCH_FLAGS)
+	@if [ -e $(BENCH_OUT)/failed ]; then echo "bench: a Go benchmark failed; see $(BENCH_OUT)/*.json" >&2; exit 1; fi
 
 ## bench-indexer: the indexer's benchmarks as one table (docs/INDEXER.md):
 ## replay of 100,000 synthetic credit transactions from block 0, and against
