@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -244,18 +243,9 @@ func (p prefixed) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// errorsIsAny reports whether err matches one of targets.
-func errorsIsAny(err error, targets ...error) bool {
-	for _, t := range targets {
-		if errors.Is(err, t) {
-			return true
-		}
-	}
-	return false
-}
-
 // markedProcesses lists the live processes whose environment carries the
-// marker of run folder dir (CREDIT_NODE=<dir>/<process>, docs/NETWORK.md).
+// marker of run folder dir (CREDIT_NODE=<dir>/<process>, docs/NETWORK.md),
+// or of one node if dir is <run folder>/<process>.
 func markedProcesses(dir string) []int {
 	var out []int
 	ents, _ := os.ReadDir("/proc")
@@ -265,7 +255,7 @@ func markedProcesses(dir string) []int {
 			continue
 		}
 		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-		if err == nil && bytes.Contains(env, []byte("CREDIT_NODE="+dir+"/")) {
+		if err == nil && (bytes.Contains(env, []byte("CREDIT_NODE="+dir+"/")) || bytes.Contains(env, []byte("CREDIT_NODE="+dir+"\x00"))) {
 			out = append(out, pid)
 		}
 	}
