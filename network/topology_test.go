@@ -190,8 +190,10 @@ func TestShiftToFreePorts(t *testing.T) {
 	if err := top.ShiftToFreePorts(1000, 5); err != nil {
 		t.Fatal(err)
 	}
-	if top.BasePort != base+1000 {
-		t.Errorf("base = %d, want %d", top.BasePort, base+1000)
+	// One step up, or more where another network holds that range too
+	// (other engineers' and tests' networks run on this machine).
+	if top.BasePort <= base || (top.BasePort-base)%1000 != 0 {
+		t.Errorf("base = %d, want %d or a further step of 1000", top.BasePort, base+1000)
 	}
 	if err := top.ShiftToFreePorts(1000, 1); err != nil {
 		t.Errorf("already free: %v", err)
