@@ -119,7 +119,7 @@ func TestChannelConfigRaft(t *testing.T) {
 // policy stays MAJORITY whatever the variant.
 func TestChannelConfigTuning(t *testing.T) {
 	def := layout(t, "").channelConfig().Profiles[channelProfile]
-	if def.Orderer.BatchSize.MaxMessageCount != 100 || def.Orderer.BatchTimeout != "500ms" {
+	if def.Orderer.BatchSize.MaxMessageCount != 100 || def.Orderer.BatchTimeout != "100ms" {
 		t.Errorf("default batch = %+v, timeout %s", def.Orderer.BatchSize, def.Orderer.BatchTimeout)
 	}
 	p := layout(t, "endorsement: any\norderers: {batchTimeout: 2s, maxMessageCount: 500}\ncounties:\n  - {code: \"330782\", name: a}\n").channelConfig().Profiles[channelProfile]

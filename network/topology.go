@@ -53,7 +53,7 @@ const (
 	minBasePort          = 1024
 	maxPeersPerCounty    = 4
 	maxOrderers          = 7
-	defaultBatchTimeout  = "500ms"
+	defaultBatchTimeout  = "100ms"
 	defaultMaxMessages   = 100
 	maxMaxMessages       = 10000
 	maxPeerConcurrency   = 100000
@@ -110,8 +110,10 @@ type Topology struct {
 }
 
 // PeerLimits are the peers' limits on concurrent requests per gRPC service
-// (core.yaml peer.limits.concurrency). A request beyond the limit waits.
-// Zero keeps Fabric's default.
+// (core.yaml peer.limits.concurrency). A request beyond the limit is
+// refused at once ("too many requests … exceeding concurrency limit"), not
+// queued, so a limit must stay above the concurrent calls a peer serves
+// (docs/PERFORMANCE.md). Zero keeps Fabric's default.
 type PeerLimits struct {
 	// GatewayService bounds concurrent Gateway calls (Evaluate, Endorse,
 	// Submit, CommitStatus); Fabric's default is 500.
