@@ -476,7 +476,7 @@ func sampleResults() *SuiteResults {
 				loadResult(loadMix, 240, 380, 760), loadResult(loadCreditRate, 135, 400, 800), loadResult(loadNoopRate, 135, 200, 500),
 				loadResult(loadConnsPeers, 260, 350, 700), loadResult(loadConnsOne, 130, 700, 900), loadResult(loadConnsFour, 265, 345, 690),
 			}},
-			{Name: "block-10", Counties: 3, Peers: 3, Loads: []LoadResult{loadResult(loadCredit, 135, 700, 900)}},
+			{Name: "block-10", Counties: 3, Peers: 3, Loads: []LoadResult{loadResult(loadCredit, 135, 700, 900), loadResult(loadCreditRate, 135, 600, 950)}},
 			{Name: "endorse-any", Counties: 3, Peers: 3, Error: "network up failed: boom"},
 			{Name: "counties-2", Counties: 2, Peers: 2, Loads: []LoadResult{loadResult(loadCredit, 300, 300, 500)}},
 			{Name: "counties-4", Counties: 4, Peers: 4, Loads: []LoadResult{loadResult(loadCredit, 240, 400, 800)}},
@@ -520,6 +520,7 @@ func TestSuiteRows(t *testing.T) {
 	check(sectionLatency, "p50, MakeCommitment at moderate", "Noop at the same rate", 400, 200)
 	check(sectionLatency, "p99, MakeCommitment at moderate", "", 800, 500)
 	check(sectionTuning, "block cutting: maxMessageCount 10", "default network", 135, 270)
+	check(sectionTuning, "block cutting: maxMessageCount 10, commit latency p50 at moderate load", "default network", 600, 400)
 	check(sectionTuning, "client connections: 1", "1 per peer", 130, 260)
 	check(sectionTuning, "client connections: 4 per peer", "1 per peer", 265, 260)
 	check(sectionScaling, "credit throughput, 3 counties", "2 counties", 270, 300)
@@ -590,13 +591,15 @@ func TestScalingPlotWithoutData(t *testing.T) {
 	}
 }
 
-// fakeSuiteEnv records the networks brought up and cleaned.
+// fakeSuiteEnv records the networks brought up and cleaned; every
+// connection of the suite goes to one fake ledger.
 type fakeSuiteEnv struct {
 	mu      sync.Mutex
 	up      []string
 	topos   map[string]network.Topology
 	cleaned []string
 	failUp  string
+	ledger  *fakeBenchLedger
 }
 
 func (e *fakeSuiteEnv) env() SuiteEnv {
@@ -633,6 +636,11 @@ func (e *fakeSuiteEnv) env() SuiteEnv {
 		},
 		Dial: func(_ *network.Profile, n int, _ string) ([]BenchConn, error) {
 			pool, _ := fakePool(n)
+			if e.ledger != nil {
+				for i := range pool {
+					pool[i].Ledger = e.ledger
+				}
+			}
 			return pool, nil
 		},
 		Now: func() time.Time { return time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC) },
@@ -643,8 +651,10 @@ func (e *fakeSuiteEnv) env() SuiteEnv {
 // count get a fresh network with the right topology, each is cleaned up,
 // a network that fails to come up is reported and cleaned, and the rows
 // come out of the results.
+func def(r *SuiteResults) *NetworkResult { return r.network(netDefault) }
+
 func TestRunSuite(t *testing.T) {
-	fe := &fakeSuiteEnv{topos: map[string]network.Topology{}, failUp: "gateway-16"}
+	fe := &fakeSuiteEnv{topos: map[string]network.Topology{}, failUp: "gateway-16", ledger: newFakeBenchLedger()}
 	plan := SuitePlan{Clients: 4, Duration: 20 * time.Millisecond, Warmup: time.Millisecond, Rounds: 1, ModerateLoad: 0.5,
 		Variants: []string{"block-10", "endorse-any", "gateway-16", "peers-2"}, Counties: []int{2, 3, 6}}
 	top := network.DefaultTopology()
@@ -673,6 +683,12 @@ func TestRunSuite(t *testing.T) {
 	if tp := fe.topos["counties-6"]; len(tp.Counties) != 6 || tp.Counties[5].Code != "371323" {
 		t.Errorf("counties-6 topology = %+v", tp.Counties)
 	}
+	if n := res.network("block-10"); len(n.Loads) != 2 || n.Loads[1].Name != loadCreditRate || n.Loads[1].Rate != def(res).load(loadCreditRate).Rate {
+		t.Errorf("block-10 loads = %+v: want credit and credit at the default's moderate rate", n.Loads)
+	}
+	if n := res.network("endorse-any"); len(n.Loads) != 1 || n.Loads[0].Name != loadCredit {
+		t.Errorf("endorse-any loads = %+v: want credit only", n.Loads)
+	}
 	if n := res.network("gateway-16"); n == nil || n.Error != "orderer0 exited" || len(n.Loads) != 0 {
 		t.Errorf("failed network = %+v", n)
 	}
@@ -695,6 +711,17 @@ func TestRunSuite(t *testing.T) {
 	}
 	if pts := ScalingPoints(res); len(pts) != 3 || pts[0].Counties != 2 || pts[1].Counties != 3 || pts[2].Counties != 6 {
 		t.Errorf("scaling points = %+v", pts)
+	}
+	// One ledger saw every load of the run: no record ID twice.
+	seen := map[string]bool{}
+	for _, id := range fe.ledger.ids {
+		if seen[id] {
+			t.Fatalf("record ID %s submitted twice in one run", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) == 0 || len(fe.ledger.bad) > 0 {
+		t.Errorf("%d IDs; acted on unknown records: %v", len(seen), fe.ledger.bad)
 	}
 	if !strings.Contains(progress.String(), "gateway-16: network up failed: orderer0 exited") {
 		t.Errorf("progress:\n%s", progress.String())

@@ -43,10 +43,14 @@ type SuitePlan struct {
 	Counties []int    `json:"counties"`
 }
 
-// DefaultSuitePlan is `make bench`'s plan (about ten minutes on 2 cores).
+// DefaultSuitePlan is `make bench`'s plan (about eleven minutes on 2
+// cores): the block-cutting alternatives around the default (100 ms, 100
+// transactions), the endorsement policy, a gateway limit below the
+// clients per peer, two peers per county, and 2, 4 and 6 counties.
 var DefaultSuitePlan = SuitePlan{
-	Clients: 100, Duration: 20 * time.Second, Warmup: 3 * time.Second, Rounds: 2, ModerateLoad: 0.5,
-	Variants: variantNames(), Counties: []int{2, 4, 6},
+	Clients: 100, Duration: 16 * time.Second, Warmup: 3 * time.Second, Rounds: 2, ModerateLoad: 0.5,
+	Variants: []string{"block-10", "block-50", "block-500-2s", "timeout-500ms", "endorse-any", "gateway-16", "peers-2"},
+	Counties: []int{2, 4, 6},
 }
 
 // TuningVariant is a network that differs from the default topology in
@@ -57,27 +61,35 @@ type TuningVariant struct {
 	Group   string // which tuning question it answers
 	Setting string // the setting, as the table shows it
 	Apply   func(*network.Topology)
+	// Latency: also measure commit latency at the default network's
+	// moderate load (block cutting decides how long a transaction waits).
+	Latency bool
 }
 
 // TuningVariants are the settings the suite can measure.
 var TuningVariants = []TuningVariant{
-	{"block-10", "block cutting", "maxMessageCount 10 (timeout 500ms)", func(t *network.Topology) { t.Orderers.MaxMessageCount = 10 }},
-	{"block-500-2s", "block cutting", "maxMessageCount 500, batchTimeout 2s (Fabric's defaults)", func(t *network.Topology) {
-		t.Orderers.MaxMessageCount, t.Orderers.BatchTimeout = 500, "2s"
-	}},
-	{"timeout-100ms", "block cutting", "batchTimeout 100ms (100 tx)", func(t *network.Topology) { t.Orderers.BatchTimeout = "100ms" }},
-	{"timeout-2s", "block cutting", "batchTimeout 2s (100 tx)", func(t *network.Topology) { t.Orderers.BatchTimeout = "2s" }},
-	{"endorse-any", "endorsement policy", "ANY Endorsement (one county; measurement only)", func(t *network.Topology) {
-		t.Endorsement = network.EndorsementAny
-	}},
-	{"gateway-16", "gateway concurrency", "peer gatewayService limit 16 (default 500)", func(t *network.Topology) {
-		t.PeerLimits.GatewayService = 16
-	}},
-	{"peers-2", "peers per county", "2 peers per county", func(t *network.Topology) {
-		for i := range t.Counties {
-			t.Counties[i].Peers = 2
-		}
-	}},
+	{Name: "block-10", Group: "block cutting", Setting: "maxMessageCount 10", Latency: true,
+		Apply: func(t *network.Topology) { t.Orderers.MaxMessageCount = 10 }},
+	{Name: "block-50", Group: "block cutting", Setting: "maxMessageCount 50", Latency: true,
+		Apply: func(t *network.Topology) { t.Orderers.MaxMessageCount = 50 }},
+	{Name: "block-500-2s", Group: "block cutting", Setting: "maxMessageCount 500, batchTimeout 2s (Fabric's sample defaults)", Latency: true,
+		Apply: func(t *network.Topology) { t.Orderers.MaxMessageCount, t.Orderers.BatchTimeout = 500, "2s" }},
+	{Name: "timeout-100ms", Group: "block cutting", Setting: "batchTimeout 100ms", Latency: true,
+		Apply: func(t *network.Topology) { t.Orderers.BatchTimeout = "100ms" }},
+	{Name: "timeout-250ms", Group: "block cutting", Setting: "batchTimeout 250ms", Latency: true,
+		Apply: func(t *network.Topology) { t.Orderers.BatchTimeout = "250ms" }},
+	{Name: "timeout-500ms", Group: "block cutting", Setting: "batchTimeout 500ms", Latency: true,
+		Apply: func(t *network.Topology) { t.Orderers.BatchTimeout = "500ms" }},
+	{Name: "endorse-any", Group: "endorsement policy", Setting: "ANY Endorsement (one county; measurement only)",
+		Apply: func(t *network.Topology) { t.Endorsement = network.EndorsementAny }},
+	{Name: "gateway-16", Group: "gateway concurrency", Setting: "peer gatewayService limit 16 (default 500)",
+		Apply: func(t *network.Topology) { t.PeerLimits.GatewayService = 16 }},
+	{Name: "peers-2", Group: "peers per county", Setting: "2 peers per county",
+		Apply: func(t *network.Topology) {
+			for i := range t.Counties {
+				t.Counties[i].Peers = 2
+			}
+		}},
 }
 
 func variantNames() []string {
@@ -210,7 +222,11 @@ func loadNote(l *LoadResult) string {
 	if l == nil {
 		return "not measured"
 	}
-	s := fmt.Sprintf("%d clients, %d conns, %d tx in %.0f s", l.Clients, l.Connections, l.Committed, l.Window.Seconds())
+	conns := fmt.Sprintf("%d connections", l.Connections)
+	if l.Connections == 1 {
+		conns = "1 connection"
+	}
+	s := fmt.Sprintf("%d clients, %s, %d tx in %.0f s", l.Clients, conns, l.Committed, l.Window.Seconds())
 	if l.Rate > 0 {
 		s = fmt.Sprintf("open loop %.0f tx/s offered, %d tx in %.0f s", l.Rate, l.Committed, l.Window.Seconds())
 	}
@@ -259,6 +275,18 @@ func SuiteRows(s *SuiteResults) []Row {
 			r.Note = "failed: " + n.Error
 		}
 		rows = append(rows, r)
+		if v.Latency {
+			lr := n.load(loadCreditRate)
+			r := Row{Section: sectionTuning, Name: v.Group + ": " + v.Setting + ", commit latency p50 at moderate load",
+				Figure: latency(lr, 50), BaselineName: "default network", Baseline: latency(crR, 50), Note: loadNote(lr)}
+			if lr != nil {
+				r.Note = fmt.Sprintf("p99 %s ms (default %s); %s", sig3(lr.Latency.P99), latency(crR, 99), loadNote(lr))
+			}
+			if n != nil && n.Error != "" {
+				r.Note = "failed: " + n.Error
+			}
+			rows = append(rows, r)
+		}
 	}
 	one, four, perPeer := def.load(loadConnsOne), def.load(loadConnsFour), def.load(loadConnsPeers)
 	rows = append(rows,
@@ -433,6 +461,7 @@ func RunSuite(ctx context.Context, plan SuitePlan, cfg SuiteConfig, env SuiteEnv
 		return LoadSpec{Workload: workload, Clients: plan.Clients, Warmup: plan.Warmup, Duration: plan.Duration}
 	}
 	var cpu func() map[string]time.Duration // samples the network being measured
+	var moderate float64                     // the default network's moderate load, tx/s
 	// withNetwork brings up t, runs f against it and always cleans it up.
 	withNetwork := func(name, setting string, t network.Topology, f func(p *network.Profile, nr *NetworkResult) error) {
 		nr := NetworkResult{Name: name, Setting: setting, Counties: len(t.Counties)}
@@ -481,8 +510,10 @@ func RunSuite(ctx context.Context, plan SuitePlan, cfg SuiteConfig, env SuiteEnv
 		}
 	}
 	progress := func(s string) { say("  %s", s) }
+	calls := 0
 	compare := func(cases []LoadCase, rounds int) ([]LoadResult, error) {
-		return CompareLoads(ctx, cases, CompareOptions{Rounds: rounds, Tag: tag, Today: today, Progress: progress, CPU: cpu})
+		calls++ // every comparison gets its own tag: record IDs never repeat
+		return CompareLoads(ctx, cases, CompareOptions{Rounds: rounds, Tag: fmt.Sprintf("%s%d", tag, calls), Today: today, Progress: progress, CPU: cpu})
 	}
 
 	// 1. The default network: throughput against the baselines, latency
@@ -505,6 +536,7 @@ func RunSuite(ctx context.Context, plan SuitePlan, cfg SuiteConfig, env SuiteEnv
 			return err
 		}
 		rate := math.Round(plan.ModerateLoad * loads[2].TPS)
+		moderate = rate
 		if rate >= 1 {
 			spec := func(w string) LoadSpec { s := closed(w); s.Rate = rate; return s }
 			loads, err = compare([]LoadCase{{loadCreditRate, pool, spec(WorkloadCredit)}, {loadNoopRate, pool, spec(WorkloadNoop)}}, plan.Rounds)
@@ -529,19 +561,28 @@ func RunSuite(ctx context.Context, plan SuitePlan, cfg SuiteConfig, env SuiteEnv
 		nr.Loads = append(nr.Loads, loads...)
 		return err
 	})
-	// creditOnly measures one network's credit throughput.
-	creditOnly := func(p *network.Profile, nr *NetworkResult) error {
-		pool, err := env.Dial(p, PeerCount(p), "officer1")
-		if err != nil {
+	// credit measures one network's credit throughput and, with latency,
+	// its commit latency at the default network's moderate rate.
+	credit := func(latency bool) func(p *network.Profile, nr *NetworkResult) error {
+		return func(p *network.Profile, nr *NetworkResult) error {
+			pool, err := env.Dial(p, PeerCount(p), "officer1")
+			if err != nil {
+				return err
+			}
+			defer ClosePool(pool)
+			if err := WaitReady(ctx, pool, time.Minute); err != nil {
+				return err
+			}
+			cases := []LoadCase{{loadCredit, pool, closed(WorkloadCredit)}}
+			if latency && moderate >= 1 {
+				spec := closed(WorkloadCredit)
+				spec.Rate = moderate
+				cases = append(cases, LoadCase{loadCreditRate, pool, spec})
+			}
+			loads, err := compare(cases, 1)
+			nr.Loads = append(nr.Loads, loads...)
 			return err
 		}
-		defer ClosePool(pool)
-		if err := WaitReady(ctx, pool, time.Minute); err != nil {
-			return err
-		}
-		loads, err := compare([]LoadCase{{loadCredit, pool, closed(WorkloadCredit)}}, 1)
-		nr.Loads = append(nr.Loads, loads...)
-		return err
 	}
 	// 2. Tuning: one fresh network per setting.
 	for _, name := range plan.Variants {
@@ -552,7 +593,7 @@ func RunSuite(ctx context.Context, plan SuitePlan, cfg SuiteConfig, env SuiteEnv
 		t := *cfg.Topology
 		t.Counties = append([]network.County(nil), t.Counties...)
 		v.Apply(&t)
-		withNetwork(v.Name, v.Setting, t, creditOnly)
+		withNetwork(v.Name, v.Setting, t, credit(v.Latency))
 	}
 	// 3. Scaling: fresh networks of n counties, the same load.
 	for _, n := range plan.Counties {
@@ -562,7 +603,7 @@ func RunSuite(ctx context.Context, plan SuitePlan, cfg SuiteConfig, env SuiteEnv
 		if n == len(cfg.Topology.Counties) && res.network(netDefault) != nil {
 			continue // the default network is this point
 		}
-		withNetwork(fmt.Sprintf("counties-%d", n), fmt.Sprintf("%d counties", n), withCounties(*cfg.Topology, n), creditOnly)
+		withNetwork(fmt.Sprintf("counties-%d", n), fmt.Sprintf("%d counties", n), withCounties(*cfg.Topology, n), credit(false))
 	}
 	return res, ctx.Err()
 }
