@@ -461,7 +461,7 @@ func RunSuite(ctx context.Context, plan SuitePlan, cfg SuiteConfig, env SuiteEnv
 		return LoadSpec{Workload: workload, Clients: plan.Clients, Warmup: plan.Warmup, Duration: plan.Duration}
 	}
 	var cpu func() map[string]time.Duration // samples the network being measured
-	var moderate float64                     // the default network's moderate load, tx/s
+	var moderate float64                    // the default network's moderate load, tx/s
 	// withNetwork brings up t, runs f against it and always cleans it up.
 	withNetwork := func(name, setting string, t network.Topology, f func(p *network.Profile, nr *NetworkResult) error) {
 		nr := NetworkResult{Name: name, Setting: setting, Counties: len(t.Counties)}
