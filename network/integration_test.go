@@ -19,10 +19,13 @@ import (
 	"github.com/countycredit/creditledger/network/identity"
 )
 
-// The lifecycle test owns its network on ports from 37050 (moved up by
-// 1000 if busy); make test's shared network starts at 27050, a developer's
-// default network at 7050.
-const lifecycleBasePort = 37050
+// The lifecycle test owns its network on ports from 22050 (moved up by
+// 1000 if busy); make test's shared network starts at 27050, the chaos
+// tests' at 17050, the BFT test's at 12050, a developer's default network
+// at 7050. All stay below Linux's ephemeral port range (32768-60999): the
+// test stops and restarts a peer, and a port of that range, free for a
+// moment, may be handed to an outgoing connection.
+const lifecycleBasePort = 22050
 
 // fabricDir is the Fabric build (make fabric).
 func fabricDir(t *testing.T) string {
@@ -393,7 +396,7 @@ func TestBFTNetwork(t *testing.T) {
 	cc := buildBinary(t, "../chaincode/cmd/creditcc")
 	dir := filepath.Join(t.TempDir(), "net")
 	top, err := network.ParseTopology([]byte(`name: credit-bft
-basePort: 57050
+basePort: 12050
 orderers: {consensus: bft}
 counties:
   - {code: "330782", name: 义乌市}
