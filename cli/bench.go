@@ -327,7 +327,7 @@ func runBenchSuite(o *BenchSuiteOptions) error {
 	ctx, cancel := signalContext()
 	defer cancel()
 	res, runErr := o.Run(ctx, o.Plan, SuiteConfig{Topology: top, Dir: runs, FabricDir: o.FabricDir, ChaincodeServer: o.ChaincodeServer,
-		Calendars: cals, Log: logf, Progress: o.IO.ErrOut})
+		Calendars: cals, Log: logf, Progress: o.IO.ErrOut, IdleSample: 3 * time.Second})
 	if res == nil {
 		return runErr
 	}

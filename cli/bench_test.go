@@ -660,7 +660,18 @@ func TestRunSuite(t *testing.T) {
 	top := network.DefaultTopology()
 	top.BasePort = 47050
 	var progress bytes.Buffer
-	res, err := RunSuite(context.Background(), plan, SuiteConfig{Topology: top, Dir: t.TempDir(), Progress: &progress}, fe.env())
+	env := fe.env()
+	var cpuTick time.Duration
+	var cpuMu sync.Mutex
+	env.CPU = func(string) func() map[string]time.Duration {
+		return func() map[string]time.Duration {
+			cpuMu.Lock()
+			defer cpuMu.Unlock()
+			cpuTick += time.Millisecond
+			return map[string]time.Duration{"peer0.c330782": cpuTick, "client": 100 * cpuTick}
+		}
+	}
+	res, err := RunSuite(context.Background(), plan, SuiteConfig{Topology: top, Dir: t.TempDir(), Progress: &progress, IdleSample: 5 * time.Millisecond}, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -693,6 +704,12 @@ func TestRunSuite(t *testing.T) {
 		t.Errorf("failed network = %+v", n)
 	}
 	def := res.network(netDefault)
+	if def.IdleCPU <= 0 || def.load(loadCredit).CPUPerTx["peer"] <= 0 {
+		t.Errorf("idle CPU %g, credit CPU %v: want both sampled", def.IdleCPU, def.load(loadCredit).CPUPerTx)
+	}
+	if pts := ScalingPoints(res); len(pts) == 0 || pts[0].IdleCPU <= 0 || !strings.Contains(pts[0].cpuNote(), "idle network") {
+		t.Errorf("scaling points lack the CPU: %+v", pts)
+	}
 	var names []string
 	for _, l := range def.Loads {
 		names = append(names, l.Name)
@@ -817,5 +834,27 @@ func TestBenchTableFromResults(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "| offline verify, one member of a 1,000-certificate batch (warm verifier) | 60.0 µs | raw ECDSA P-256 verify: 40.0 µs | 1.50× |") {
 		t.Errorf("table:\n%s", out.String())
+	}
+}
+
+func TestPlainTicks(t *testing.T) {
+	got := map[float64]string{}
+	for _, tk := range (plainTicks{}).Ticks(0, 2500) {
+		if tk.Label != "" {
+			got[tk.Value] = tk.Label
+		}
+	}
+	for v, want := range map[float64]string{0: "0", 500: "500", 1000: "1,000", 2500: "2,500"} {
+		if l, ok := got[v]; ok && l != want {
+			t.Errorf("tick %g labelled %q, want %q", v, l, want)
+		}
+	}
+	if len(got) == 0 {
+		t.Fatal("no labelled ticks")
+	}
+	for _, tk := range (plainTicks{}).Ticks(0, 0.5) {
+		if tk.Label == "0.50" || tk.Label == "0.500" {
+			t.Errorf("label %q keeps trailing zeros", tk.Label)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"io"
 	"math"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -58,6 +59,9 @@ func WriteScalingPlot(w io.Writer, title string, pts []ScalePoint, lookup []Look
 		c.X.Scale = plot.LogScale{}
 		c.X.Tick.Marker = recordTicks{}
 		c.X.Min, c.X.Max = l50[0].X/2, l50[len(l50)-1].X*2
+	}
+	for _, p := range []*plot.Plot{a, b, c} {
+		p.Y.Tick.Marker = plainTicks{}
 	}
 	for _, p := range []*plot.Plot{a, b} {
 		p.X.Tick.Marker = integerTicks{}
@@ -166,4 +170,22 @@ func shortCount(v float64) string {
 		return fmt.Sprintf("%gk", v/1e3)
 	}
 	return fmt.Sprintf("%g", v)
+}
+
+// plainTicks are gonum's default ticks labelled like the table (2,500,
+// 250, 0) rather than with a fixed precision (2500.00).
+type plainTicks struct{}
+
+func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			l := sig3(ts[i].Value)
+			if strings.Contains(l, ".") {
+				l = strings.TrimSuffix(strings.TrimRight(l, "0"), ".")
+			}
+			ts[i].Label = l
+		}
+	}
+	return ts
 }

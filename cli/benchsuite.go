@@ -137,8 +137,12 @@ type NetworkResult struct {
 	Counties int           `json:"counties"`
 	Peers    int           `json:"peers"`
 	Up       time.Duration `json:"upNs"`
-	Loads    []LoadResult  `json:"loads"`
-	Error    string        `json:"error,omitempty"`
+	// IdleCPU is the CPU the network's processes used per second while
+	// no load ran (gossip, Raft heartbeats, health checks), in ms/s
+	// (1000 is one core); 0 when not sampled.
+	IdleCPU float64      `json:"idleCpuMsPerS,omitempty"`
+	Loads   []LoadResult `json:"loads"`
+	Error   string       `json:"error,omitempty"`
 }
 
 func (n *NetworkResult) load(name string) *LoadResult {
@@ -300,7 +304,8 @@ func SuiteRows(s *SuiteResults) []Row {
 		base := pts[0]
 		for _, p := range pts[1:] {
 			rows = append(rows,
-				Row{Section: sectionScaling, Name: fmt.Sprintf("credit throughput, %d counties", p.Counties), Figure: p.TPS, BaselineName: fmt.Sprintf("%d counties", base.Counties), Baseline: base.TPS},
+				Row{Section: sectionScaling, Name: fmt.Sprintf("credit throughput, %d counties", p.Counties), Figure: p.TPS, BaselineName: fmt.Sprintf("%d counties", base.Counties), Baseline: base.TPS,
+					Note: joinNotes(p.cpuNote(), "at "+strconv.Itoa(base.Counties)+": "+base.cpuNote())},
 				Row{Section: sectionScaling, Name: fmt.Sprintf("commit latency p50, %d counties", p.Counties), Figure: p.P50, BaselineName: fmt.Sprintf("%d counties", base.Counties), Baseline: base.P50, Note: "p99 " + p.P99.String()},
 			)
 		}
@@ -326,6 +331,20 @@ type ScalePoint struct {
 	Counties int
 	TPS      Value
 	P50, P99 Value
+	// IdleCPU (ms/s) and CPUPerTx (ms) of the network, 0 if not sampled.
+	IdleCPU, CPUPerTx float64
+}
+
+// cpuNote says what a scaling point's network cost in CPU.
+func (p ScalePoint) cpuNote() string {
+	var parts []string
+	if p.CPUPerTx > 0 {
+		parts = append(parts, fmt.Sprintf("%s ms CPU per tx", sig3(p.CPUPerTx)))
+	}
+	if p.IdleCPU > 0 {
+		parts = append(parts, fmt.Sprintf("idle network %s%% of a core", sig3(p.IdleCPU/10)))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // ScalingPoints lists the scaling networks' points by county count (the
@@ -337,7 +356,7 @@ func ScalingPoints(s *SuiteResults) []ScalePoint {
 		if l == nil {
 			return
 		}
-		pts = append(pts, ScalePoint{Counties: counties, TPS: tps(l), P50: latency(l, 50), P99: latency(l, 99)})
+		pts = append(pts, ScalePoint{Counties: counties, TPS: tps(l), P50: latency(l, 50), P99: latency(l, 99), IdleCPU: n.IdleCPU, CPUPerTx: l.CPUPerTx["all"]})
 	}
 	seen := map[int]bool{}
 	for _, n := range s.Networks {
@@ -443,6 +462,9 @@ type SuiteConfig struct {
 	Calendars       []json.RawMessage
 	Log             io.Writer // network progress (a file)
 	Progress        io.Writer // one line per step (stderr)
+	// IdleSample is how long each network's idle CPU is sampled before
+	// its loads (0: not sampled).
+	IdleSample time.Duration
 }
 
 // RunSuite measures the plan's networks and returns the results (with the
@@ -500,6 +522,9 @@ func RunSuite(ctx context.Context, plan SuitePlan, cfg SuiteConfig, env SuiteEnv
 		cpu = nil
 		if env.CPU != nil {
 			cpu = env.CPU(dir)
+		}
+		if err == nil && cpu != nil && cfg.IdleSample > 0 {
+			nr.IdleCPU = idleCPU(ctx, cpu, cfg.IdleSample)
 		}
 		if err == nil {
 			err = f(p, &nr)
@@ -608,6 +633,26 @@ func RunSuite(ctx context.Context, plan SuitePlan, cfg SuiteConfig, env SuiteEnv
 	return res, ctx.Err()
 }
 
+// idleCPU samples the network's CPU (not the client's) over d with no
+// load: ms of CPU per second.
+func idleCPU(ctx context.Context, cpu func() map[string]time.Duration, d time.Duration) float64 {
+	sum := func(m map[string]time.Duration) (t time.Duration) {
+		for name, v := range m {
+			if name != "client" {
+				t += v
+			}
+		}
+		return t
+	}
+	before, t0 := sum(cpu()), time.Now()
+	select {
+	case <-ctx.Done():
+		return 0
+	case <-time.After(d):
+	}
+	return ms(sum(cpu())-before) / time.Since(t0).Seconds()
+}
+
 // --- header, document ---
 
 // MachineHeader describes this machine: CPU model and count, memory, OS,
@@ -673,6 +718,18 @@ func ReplaceDocBlock(doc, block []byte) ([]byte, error) {
 	out.WriteString("\n")
 	out.Write(doc[j:])
 	return out.Bytes(), nil
+}
+
+// joinNotes joins the non-empty notes; a note that is only a label ("at
+// 2: ") is dropped.
+func joinNotes(notes ...string) string {
+	var out []string
+	for _, n := range notes {
+		if n != "" && !strings.HasSuffix(n, ": ") {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // firstErrLine is the first line of an error's message.
