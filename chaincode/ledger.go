@@ -213,6 +213,19 @@ func (l *ledger) punishmentWithOpenRepair(field, id string) (*credit.Punishment,
 	return p, nil
 }
 
+// repairAndPunishment reads repair id and the punishment it repairs.
+func (l *ledger) repairAndPunishment(id string) (*credit.Repair, *credit.Punishment, error) {
+	rp, err := l.repair("id", id)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := l.punishment("punishmentId", rp.PunishmentID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rp, p, nil
+}
+
 func (l *ledger) repair(field, id string) (*credit.Repair, error) {
 	return typed[*credit.Repair](l, credit.TypeRepair, field, id)
 }

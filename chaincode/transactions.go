@@ -171,11 +171,7 @@ func (c *Contract) AcceptRepair(ctx contractapi.TransactionContextInterface, req
 // (officer of the imposing county).
 func (c *Contract) CompleteRepair(ctx contractapi.TransactionContextInterface, req string) (string, error) {
 	return write(ctx, "complete repair", req, func(l *ledger, r *credit.CompleteRepairRequest, a credit.Actor, tx credit.Tx) (credit.Change, error) {
-		rp, err := l.repair("id", r.ID)
-		if err != nil {
-			return credit.Change{}, err
-		}
-		p, err := l.punishment("punishmentId", rp.PunishmentID)
+		rp, p, err := l.repairAndPunishment(r.ID)
 		if err != nil {
 			return credit.Change{}, err
 		}
@@ -186,11 +182,7 @@ func (c *Contract) CompleteRepair(ctx contractapi.TransactionContextInterface, r
 // RejectRepair rejects a repair with a reason (officer of the imposing county).
 func (c *Contract) RejectRepair(ctx contractapi.TransactionContextInterface, req string) (string, error) {
 	return write(ctx, "reject repair", req, func(l *ledger, r *credit.RejectRepairRequest, a credit.Actor, tx credit.Tx) (credit.Change, error) {
-		rp, err := l.repair("id", r.ID)
-		if err != nil {
-			return credit.Change{}, err
-		}
-		p, err := l.punishment("punishmentId", rp.PunishmentID)
+		rp, p, err := l.repairAndPunishment(r.ID)
 		if err != nil {
 			return credit.Change{}, err
 		}

@@ -81,18 +81,8 @@ func MakeCommitment(req MakeCommitmentRequest, a Actor, tx Tx, cals CalendarLook
 // FulfilCommitment closes a made (possibly overdue) commitment as fulfilled.
 // Only an officer of the owning county may (闭环管理, seeds 003/004).
 func FulfilCommitment(c *Commitment, req FulfilCommitmentRequest, a Actor, tx Tx) (Change, error) {
-	const action = "fulfil commitment"
-	if err := requireOfficer(a, action); err != nil {
+	if err := mayClose(c, req, a, "fulfil commitment", "fulfilled"); err != nil {
 		return Change{}, err
-	}
-	if err := req.Validate(); err != nil {
-		return Change{}, err
-	}
-	if err := requireOwner(a, c.County, action+" "+c.ID, "the commitment"); err != nil {
-		return Change{}, err
-	}
-	if c.State != StateMade {
-		return Change{}, fmt.Errorf("%s %s: the commitment is %s, only a made commitment can be fulfilled: %w", action, c.ID, c.State, ErrState)
 	}
 	old := c.State
 	c.State = StateFulfilled
@@ -104,23 +94,32 @@ func FulfilCommitment(c *Commitment, req FulfilCommitmentRequest, a Actor, tx Tx
 	return ch, nil
 }
 
+// mayClose checks, in this order, that the caller is an officer, that the
+// request is well formed, that the caller's county owns c, and that c is
+// still made: closed commitments stay closed (闭环管理).
+func mayClose(c *Commitment, req interface{ Validate() error }, a Actor, action, closedAs string) error {
+	if err := requireOfficer(a, action); err != nil {
+		return err
+	}
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	if err := requireOwner(a, c.County, action+" "+c.ID, "the commitment"); err != nil {
+		return err
+	}
+	if c.State != StateMade {
+		return fmt.Errorf("%s %s: the commitment is %s, only a made commitment can be %s: %w", action, c.ID, c.State, closedAs, ErrState)
+	}
+	return nil
+}
+
 // BreachCommitment closes a made commitment as breached (违诺) and creates the
 // dishonesty record DishonestyID(c.ID), owned by the same county, that a
 // punishment may cite (seeds 003/004: a breached or false commitment is a
 // dishonesty record). Only an officer of the owning county may.
 func BreachCommitment(c *Commitment, req BreachCommitmentRequest, a Actor, tx Tx) (Change, error) {
-	const action = "breach commitment"
-	if err := requireOfficer(a, action); err != nil {
+	if err := mayClose(c, req, a, "breach commitment", "breached"); err != nil {
 		return Change{}, err
-	}
-	if err := req.Validate(); err != nil {
-		return Change{}, err
-	}
-	if err := requireOwner(a, c.County, action+" "+c.ID, "the commitment"); err != nil {
-		return Change{}, err
-	}
-	if c.State != StateMade {
-		return Change{}, fmt.Errorf("%s %s: the commitment is %s, only a made commitment can be breached: %w", action, c.ID, c.State, ErrState)
 	}
 	old := c.State
 	c.State = StateBreached
