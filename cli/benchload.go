@@ -393,8 +393,9 @@ func CompareLoads(ctx context.Context, cases []LoadCase, o CompareOptions) ([]Lo
 	runs := make([]*loadRun, len(cases))
 	windows := make([]time.Duration, len(cases))
 	for i, c := range cases {
-		// Every case's IDs differ: tag, case index, then client and sequence.
-		runs[i] = newLoadRun(c.Spec, c.Pool, o.Tag+strconv.Itoa(i), o.Today, uint64(i)+1)
+		// Every case's IDs differ: tag, case index, then client and
+		// sequence. Tags of one ledger must differ ("c" ends a tag).
+		runs[i] = newLoadRun(c.Spec, c.Pool, o.Tag+"c"+strconv.Itoa(i), o.Today, uint64(i)+1)
 	}
 	for round := range rounds {
 		for k := range cases {
