@@ -41,9 +41,13 @@ demo: fabric build
 ## then `creditctl bench suite`: ledger throughput, latency, tuning and
 ## scaling on throw-away networks. Outputs in BENCH_OUT (.run/bench);
 ## DOCS=1 also rewrites the table in docs/PERFORMANCE.md and docs/scaling.png.
-## Every network it starts is stopped, on failure and Ctrl-C too.
+## Every network it starts is stopped, on failure and Ctrl-C too. Last, the
+## fuzz targets for BENCH_FUZZTIME each (make fuzz).
 BENCH_OUT ?= $(CURDIR)/.run/bench
 BENCH_FLAGS ?=
+# Then every fuzz target runs for BENCH_FUZZTIME (issue 7: minutes each;
+# 11 targets, about 23 minutes at 2m); 0 skips them.
+BENCH_FUZZTIME ?= 2m
 bench: fabric build
 	@mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/*.json $(BENCH_OUT)/failed
 	@echo "bench: Go benchmarks (indexer, certificates); load average $$(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -61,6 +65,8 @@ bench: fabric build
 	  $(foreach f,indexer-replay indexer-scaling cert chaincode network,--go-bench $(BENCH_OUT)/$(f).json) \
 	  $(if $(DOCS),--doc docs/PERFORMANCE.md --plot docs/scaling.png) $(BENCH_FLAGS)
 	@if [ -e $(BENCH_OUT)/failed ]; then echo "bench: a Go benchmark failed; see $(BENCH_OUT)/*.json" >&2; exit 1; fi
+	@if [ "$(BENCH_FUZZTIME)" != 0 ]; then echo "bench: every fuzz target for $(BENCH_FUZZTIME) (BENCH_FUZZTIME=0 skips)" >&2; \
+	  $(MAKE) --no-print-directory fuzz FUZZTIME=$(BENCH_FUZZTIME); fi
 
 ## bench-indexer: the indexer's benchmarks as one table (docs/INDEXER.md):
 ## replay of 100,000 synthetic credit transactions from block 0, and against
