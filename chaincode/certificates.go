@@ -3,7 +3,6 @@ package chaincode
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/countycredit/creditledger/chaincode/credit"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -164,35 +163,7 @@ func (c *Contract) CertificateHistory(ctx contractapi.TransactionContextInterfac
 		if err := credit.ValidateRef("id", r.ID); err != nil {
 			return nil, err
 		}
-		key, err := l.key(credit.CertificateKey(r.ID))
-		if err != nil {
-			return nil, err
-		}
-		it, err := l.stub.GetHistoryForKey(key)
-		if err != nil {
-			return nil, fmt.Errorf("query history of certificate %s: %w", r.ID, err)
-		}
-		defer it.Close()
-		out := []credit.HistoryEntry{}
-		for it.HasNext() {
-			m, err := it.Next()
-			if err != nil {
-				return nil, fmt.Errorf("query history of certificate %s: %w", r.ID, err)
-			}
-			e := credit.HistoryEntry{TxID: m.GetTxId(), IsDelete: m.GetIsDelete(), Record: json.RawMessage("null")}
-			if ts := m.GetTimestamp(); ts != nil {
-				e.Timestamp = credit.Instant(ts.AsTime())
-			}
-			if !m.GetIsDelete() && json.Valid(m.GetValue()) {
-				e.Record = json.RawMessage(m.GetValue())
-			}
-			out = append(out, e)
-		}
-		if len(out) == 0 {
-			return nil, fmt.Errorf("certificate %s: %w", r.ID, credit.ErrNotFound)
-		}
-		slices.Reverse(out) // Fabric returns the newest first
-		return out, nil
+		return l.history(credit.CertificateKey(r.ID), "certificate "+r.ID)
 	})
 }
 

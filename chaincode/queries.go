@@ -94,37 +94,43 @@ func (c *Contract) RecordHistory(ctx contractapi.TransactionContextInterface, re
 		if err := credit.ValidateRef("id", r.ID); err != nil {
 			return nil, err
 		}
-		key, err := l.key(credit.RecordKey(r.Kind, r.ID))
-		if err != nil {
-			return nil, err
-		}
-		it, err := l.stub.GetHistoryForKey(key)
-		if err != nil {
-			return nil, fmt.Errorf("query history of %s %s: %w", r.Kind, r.ID, err)
-		}
-		defer it.Close()
-		out := []credit.HistoryEntry{}
-		for it.HasNext() {
-			m, err := it.Next()
-			if err != nil {
-				return nil, fmt.Errorf("query history of %s %s: %w", r.Kind, r.ID, err)
-			}
-			e := credit.HistoryEntry{TxID: m.GetTxId(), IsDelete: m.GetIsDelete(), Record: json.RawMessage("null")}
-			if ts := m.GetTimestamp(); ts != nil {
-				e.Timestamp = credit.Instant(ts.AsTime())
-			}
-			if !m.GetIsDelete() && json.Valid(m.GetValue()) {
-				e.Record = json.RawMessage(m.GetValue())
-			}
-			out = append(out, e)
-		}
-		if len(out) == 0 {
-			return nil, fmt.Errorf("%s %s: %w", r.Kind, r.ID, credit.ErrNotFound)
-		}
-		// Fabric (since v2.0) returns the newest modification first.
-		slices.Reverse(out)
-		return out, nil
+		return l.history(credit.RecordKey(r.Kind, r.ID), r.Kind+" "+r.ID)
 	})
+}
+
+// history returns every version of the value at k, oldest first; what
+// names it in errors. A key never written is NOT_FOUND.
+func (l *ledger) history(k credit.Key, what string) ([]credit.HistoryEntry, error) {
+	key, err := l.key(k)
+	if err != nil {
+		return nil, err
+	}
+	it, err := l.stub.GetHistoryForKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("query history of %s: %w", what, err)
+	}
+	defer it.Close()
+	out := []credit.HistoryEntry{}
+	for it.HasNext() {
+		m, err := it.Next()
+		if err != nil {
+			return nil, fmt.Errorf("query history of %s: %w", what, err)
+		}
+		e := credit.HistoryEntry{TxID: m.GetTxId(), IsDelete: m.GetIsDelete(), Record: json.RawMessage("null")}
+		if ts := m.GetTimestamp(); ts != nil {
+			e.Timestamp = credit.Instant(ts.AsTime())
+		}
+		if !m.GetIsDelete() && json.Valid(m.GetValue()) {
+			e.Record = json.RawMessage(m.GetValue())
+		}
+		out = append(out, e)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: %w", what, credit.ErrNotFound)
+	}
+	// Fabric (since v2.0) returns the newest modification first.
+	slices.Reverse(out)
+	return out, nil
 }
 
 func checkPage(size int) error {
