@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,29 +47,164 @@ func benchLedger(b *testing.B, n *itNet) uint64 {
 	return n.height(b, auditor)
 }
 
-// BenchmarkIndexIngestVsDelivery measures, over the same blocks from the
-// same peer, raw delivery — the peer's Deliver stream read from block 0
-// and every block decoded (ParseBlock), nothing indexed — and ingest:
-// Follow into a fresh index on disk (decode, index, one synced batch per
-// block). It alternates the two b.N times and reports both rates and
-// ingest/delivery (target ≥ 0.8).
+// BenchmarkIndexIngestVsDelivery measures, over the same blocks, raw
+// delivery — the blocks read and decoded (ParseBlock), nothing indexed —
+// and ingest: Follow into an index on disk (decode, index, one synced
+// batch per block). Both are measured from the peer (its Deliver stream)
+// and from block files (the same blocks captured with indexer.Capture, as
+// `creditctl index capture` saves them), the four alternated b.N times in
+// a rotating order after a warm-up of each. Two sets of blocks:
+//
+//	blocks=quiet   the ledger from block 0 as benchLedger grew it: 8
+//	               clients submitting one transaction after another, so
+//	               blocks of a few transactions (a quiet network)
+//	blocks=loaded  the blocks cut while `creditctl bench load --workload
+//	               mix --clients 100` ran for CREDIT_BENCH_LOAD (default
+//	               16s; the bench suite's load): tens of transactions a
+//	               block, cut by the 100 ms batch timeout. Ingest starts
+//	               from a copy of an index built up to the first loaded
+//	               block (the copy is not timed).
+//
+// Each reports the blocks and transactions, every rate, ingest/delivery
+// (from the peer; target ≥ 0.8) and file-ingest/file-read (from files).
+// CREDIT_BENCH_SAVE_BLOCKS=DIR also saves the ledger's blocks from block 0
+// to the end of the loaded ones into DIR, for in-process profiling
+// (BenchmarkIngestRealBlocks with INDEXER_BENCH_BLOCKS=DIR).
 func BenchmarkIndexIngestVsDelivery(b *testing.B) {
 	n := loadITNet(b)
-	height := benchLedger(b, n)
+	b.Run("blocks=quiet", func(b *testing.B) {
+		from, to := quietBlocks(b, n)
+		ingestVsDelivery(b, n, from, to)
+	})
+	b.Run("blocks=loaded", func(b *testing.B) {
+		from, to := loadedBlocks(b, n)
+		ingestVsDelivery(b, n, from, to)
+	})
+}
+
+// The two block ranges, fixed the first time they are asked for, so that
+// -count and the runs with growing b.N measure the same blocks.
+var benchRanges struct {
+	sync.Mutex
+	quiet, loaded [2]uint64
+}
+
+// quietBlocks is [0, height) of the ledger benchLedger grew.
+func quietBlocks(b *testing.B, n *itNet) (uint64, uint64) {
+	benchRanges.Lock()
+	defer benchRanges.Unlock()
+	if benchRanges.quiet[1] == 0 {
+		benchRanges.quiet = [2]uint64{0, benchLedger(b, n)}
+	}
+	return benchRanges.quiet[0], benchRanges.quiet[1]
+}
+
+// loadedBlocks runs the bench suite's credit mix with 100 clients once and
+// returns the range of blocks it made.
+func loadedBlocks(b *testing.B, n *itNet) (uint64, uint64) {
+	benchRanges.Lock()
+	defer benchRanges.Unlock()
+	if benchRanges.loaded[1] != 0 {
+		return benchRanges.loaded[0], benchRanges.loaded[1]
+	}
+	dur := 16 * time.Second
+	if v := os.Getenv("CREDIT_BENCH_LOAD"); v != "" {
+		var err error
+		if dur, err = time.ParseDuration(v); err != nil || dur <= 0 {
+			b.Fatalf("CREDIT_BENCH_LOAD=%q: a positive duration", v)
+		}
+	}
 	auditor := n.client(b, 2, "auditor1")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), dur+5*time.Minute)
 	defer cancel()
-	// delivery reads and decodes every block, as Follow's receiving
+	pool, err := DialPool(n.profile, PeerCount(n.profile), "officer1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ClosePool(pool)
+	if err := WaitReady(ctx, pool, time.Minute); err != nil {
+		b.Fatal(err)
+	}
+	from := n.height(b, auditor)
+	now := time.Now()
+	res, err := CompareLoads(ctx, []LoadCase{{Name: WorkloadMix, Pool: pool,
+		Spec: LoadSpec{Workload: WorkloadMix, Clients: 100, Warmup: time.Second, Duration: dur}}},
+		CompareOptions{Rounds: 1, Tag: "IX" + strconv.FormatInt(now.UnixNano()/1e6%(36*36*36*36*36*36), 36), Today: credit.DateOf(now)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	to := n.height(b, auditor)
+	b.Logf("load: %s, %d clients: %d committed, %d failed, %.0f tx/s; blocks %d-%d", WorkloadMix, res[0].Clients,
+		res[0].Committed, res[0].Failed, res[0].TPS, from, to-1)
+	if to-from < 10 {
+		b.Fatalf("the load made %d blocks", to-from)
+	}
+	if dir := os.Getenv("CREDIT_BENCH_SAVE_BLOCKS"); dir != "" {
+		if _, err := indexer.Capture(ctx, clientPeer{auditor}, dir, 0, to); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("blocks 0-%d saved in %s", to-1, dir)
+	}
+	benchRanges.loaded = [2]uint64{from, to}
+	return from, to
+}
+
+// ingestVsDelivery measures blocks [from, to) of the test network (see
+// BenchmarkIndexIngestVsDelivery).
+func ingestVsDelivery(b *testing.B, n *itNet, from, to uint64) {
+	auditor := n.client(b, 2, "auditor1")
+	peer := clientPeer{auditor}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	files := filepath.Join(b.TempDir(), "blocks")
+	if got, err := indexer.Capture(ctx, peer, files, from, to); err != nil || uint64(got) != to-from {
+		b.Fatalf("capture blocks %d-%d: %d written: %v", from, to-1, got, err)
+	}
+	// The index ingest starts from: empty for block 0, else built up to
+	// from and copied for each run.
+	base := filepath.Join(b.TempDir(), "base")
+	db, err := indexer.Open(base, indexer.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.FollowTo(ctx, peer, from); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
+	// cpu is the CPU time used so far by this process ("client") and the
+	// network's peers ("peer").
+	sample := NetworkCPU(filepath.Dir(n.path))
+	cpu := func() (m [2]time.Duration) {
+		for name, d := range sample() {
+			switch CPUGroup(name) {
+			case "client":
+				m[0] += d
+			case "peer":
+				m[1] += d
+			}
+		}
+		return m
+	}
+	var cpuUsed [4][2]time.Duration // by measurement: this process, the peers
+	// read receives and decodes every block, as Follow's receiving
 	// goroutine does, without applying anything.
-	delivery := func() (time.Duration, int) {
+	read := func(src indexer.BlockSource, m int) (time.Duration, int) {
 		txs := 0
+		c0 := cpu()
+		defer func() {
+			c1 := cpu()
+			cpuUsed[m][0] += c1[0] - c0[0]
+			cpuUsed[m][1] += c1[1] - c0[1]
+		}()
 		t0 := time.Now()
-		s, err := auditor.OpenBlocks(ctx, 0)
+		s, err := src.OpenBlocks(ctx, from)
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer s.Close()
-		for range height {
+		for range to - from {
 			blk, err := s.Recv()
 			if err != nil {
 				b.Fatal(err)
@@ -80,46 +217,75 @@ func BenchmarkIndexIngestVsDelivery(b *testing.B) {
 		}
 		return time.Since(t0), txs
 	}
-	ingestOnce := func() time.Duration {
-		db, err := indexer.Open(b.TempDir(), indexer.Options{})
+	ingest := func(src indexer.BlockSource, m int) time.Duration {
+		dir := filepath.Join(b.TempDir(), "db")
+		if err := os.CopyFS(dir, os.DirFS(base)); err != nil {
+			b.Fatal(err)
+		}
+		db, err := indexer.Open(dir, indexer.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
+		c0 := cpu()
 		t0 := time.Now()
-		if err := db.FollowTo(ctx, clientPeer{auditor}, height); err != nil {
+		if err := db.FollowTo(ctx, src, to); err != nil {
 			b.Fatal(err)
 		}
 		d := time.Since(t0)
+		c1 := cpu()
+		cpuUsed[m][0] += c1[0] - c0[0]
+		cpuUsed[m][1] += c1[1] - c0[1]
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
 		}
 		return d
 	}
-	// Warm up both paths (the peer's block file cache, the connection).
-	_, txs := delivery()
-	ingestOnce()
-	var raw, ingest time.Duration
+	fileSrc := indexer.DirSource{Dir: files}
+	// Warm up every path (the peer's block file cache, the connection,
+	// the page cache of the files).
+	_, txs := read(peer, 0)
+	read(fileSrc, 2)
+	ingest(peer, 1)
+	ingest(fileSrc, 3)
+	cpuUsed = [4][2]time.Duration{}
+	var times [4]time.Duration // delivery, ingest, file read, file ingest
+	runs := [4]func() time.Duration{
+		func() time.Duration { d, _ := read(peer, 0); return d },
+		func() time.Duration { return ingest(peer, 1) },
+		func() time.Duration { d, _ := read(fileSrc, 2); return d },
+		func() time.Duration { return ingest(fileSrc, 3) },
+	}
 	b.ResetTimer()
 	for i := range b.N {
-		// Alternate which goes first, so neither always follows the other.
-		if i%2 == 0 {
-			d, _ := delivery()
-			raw += d
-			ingest += ingestOnce()
-		} else {
-			ingest += ingestOnce()
-			d, _ := delivery()
-			raw += d
+		// Rotate the order, so that none always follows another.
+		for k := range runs {
+			j := (k + i) % len(runs)
+			times[j] += runs[j]()
 		}
 	}
 	b.StopTimer()
-	nb := float64(b.N) * float64(height)
-	b.ReportMetric(float64(height), "blocks")
+	blocks := float64(to - from)
+	nb := float64(b.N) * blocks
+	rate := func(d time.Duration) float64 { return nb / d.Seconds() }
+	b.ReportMetric(blocks, "blocks")
 	b.ReportMetric(float64(txs), "txs")
-	b.ReportMetric(nb/raw.Seconds(), "delivery-blocks/s")
-	b.ReportMetric(nb/ingest.Seconds(), "ingest-blocks/s")
-	b.ReportMetric(float64(b.N*txs)/ingest.Seconds(), "ingest-txs/s")
-	b.ReportMetric(raw.Seconds()/ingest.Seconds(), "ingest/delivery")
+	b.ReportMetric(float64(txs)/blocks, "txs/block")
+	b.ReportMetric(rate(times[0]), "delivery-blocks/s")
+	b.ReportMetric(rate(times[1]), "ingest-blocks/s")
+	b.ReportMetric(float64(b.N*txs)/times[1].Seconds(), "ingest-txs/s")
+	b.ReportMetric(times[0].Seconds()/times[1].Seconds(), "ingest/delivery")
+	b.ReportMetric(rate(times[2]), "file-read-blocks/s")
+	b.ReportMetric(rate(times[3]), "file-ingest-blocks/s")
+	b.ReportMetric(times[2].Seconds()/times[3].Seconds(), "file-ingest/read")
+	// CPU per block: of this process (receiving, decoding and, for
+	// ingest, indexing) and of the peers (delivering).
+	us := func(d time.Duration) float64 { return float64(d) / 1e3 / nb }
+	b.ReportMetric(us(cpuUsed[0][0]), "delivery-cpu-µs/block")
+	b.ReportMetric(us(cpuUsed[0][1]), "delivery-peer-cpu-µs/block")
+	b.ReportMetric(us(cpuUsed[1][0]), "ingest-cpu-µs/block")
+	b.ReportMetric(us(cpuUsed[1][1]), "ingest-peer-cpu-µs/block")
+	b.ReportMetric(us(cpuUsed[2][0]), "file-read-cpu-µs/block")
+	b.ReportMetric(us(cpuUsed[3][0]), "file-ingest-cpu-µs/block")
 }
 
 // BenchmarkIndexSubjectProfile measures a subject's profile from the index

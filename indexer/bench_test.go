@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -274,7 +275,11 @@ func dirSize(tb testing.TB, dir string) int64 {
 
 // BenchmarkIngestRealBlocks compares, in the same run, decoding and
 // ingesting blocks captured from a real network: testdata/blocks/network,
-// or the folder INDEXER_BENCH_BLOCKS names (`creditctl index capture`).
+// or the folder INDEXER_BENCH_BLOCKS names (`creditctl index capture`, or
+// cli's BenchmarkIndexIngestVsDelivery with CREDIT_BENCH_SAVE_BLOCKS).
+// With INDEXER_BENCH_FROM=N only blocks N on are measured: the blocks
+// before them are applied once, not timed, and each run ingests into a
+// copy of that index (to measure the loaded blocks of a capture alone).
 // Real blocks carry endorsements and certificates, and on a quiet network
 // few transactions each, so per-block costs weigh more than in the
 // synthetic workload.
@@ -287,31 +292,64 @@ func BenchmarkIngestRealBlocks(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	from := 0
+	if v := os.Getenv("INDEXER_BENCH_FROM"); v != "" {
+		if from, err = strconv.Atoi(v); err != nil || from < 0 || from >= len(blocks) {
+			b.Fatalf("INDEXER_BENCH_FROM=%q: a block number below %d", v, len(blocks))
+		}
+	}
+	base := filepath.Join(b.TempDir(), "base")
+	db, err := Open(base, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Follow(b.Context(), sliceSource(blocks[:from])); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
+	measured := blocks[from:]
+	txs := 0
+	for _, blk := range measured {
+		txs += len(blk.Data.Data)
+	}
 	var decode, ingest time.Duration
 	b.ResetTimer()
 	for range b.N {
 		t0 := time.Now()
-		for _, blk := range blocks {
+		for _, blk := range measured {
 			if _, err := ParseBlock(blk, DefaultNamespace); err != nil {
 				b.Fatal(err)
 			}
 		}
 		decode += time.Since(t0)
-		db, err := Open(b.TempDir(), Options{})
+		b.StopTimer()
+		idx := filepath.Join(b.TempDir(), "db")
+		if err := os.CopyFS(idx, os.DirFS(base)); err != nil {
+			b.Fatal(err)
+		}
+		db, err := Open(idx, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
+		b.StartTimer()
 		t1 := time.Now()
 		if err := db.Follow(b.Context(), sliceSource(blocks)); err != nil {
 			b.Fatal(err)
 		}
 		ingest += time.Since(t1)
+		b.StopTimer()
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
 		}
+		b.StartTimer()
 	}
-	n := float64(b.N * len(blocks))
+	n := float64(b.N * len(measured))
+	b.ReportMetric(float64(len(measured)), "blocks")
+	b.ReportMetric(float64(txs)/float64(len(measured)), "txs/block")
 	b.ReportMetric(n/decode.Seconds(), "decode-blocks/s")
 	b.ReportMetric(n/ingest.Seconds(), "ingest-blocks/s")
+	b.ReportMetric(float64(b.N*txs)/ingest.Seconds(), "ingest-txs/s")
 	b.ReportMetric(decode.Seconds()/ingest.Seconds(), "ingest/decode")
 }
