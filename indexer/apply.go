@@ -436,11 +436,11 @@ func (a *applier) write(tx *ParsedTx, w Write) error {
 	txDate := keys.DateOf(tx.Time)
 	var nf *facts
 	if !w.IsDelete {
-		rec, err := decodeRecord(ot, id, w.Value)
+		rf, err := decodeRecordFields(ot, id, w.Value)
 		if err != nil {
 			return err
 		}
-		nf = newFacts(old, rec, txDate, a.pb.Number, tx.Num)
+		nf = newFacts(old, &rf, txDate, a.pb.Number, tx.Num)
 	}
 	if old != nil {
 		for _, r := range old.rows(id) {

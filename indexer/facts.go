@@ -117,24 +117,13 @@ func decodeRecord(kind, id string, value []byte) (credit.Record, error) {
 	return rec, nil
 }
 
-// newFacts returns the facts of rec as written by a transaction on date
-// txDate at block, tx, given the record's previous facts (nil if it did not
-// exist).
-func newFacts(old *facts, rec credit.Record, txDate keys.Date, block uint64, tx uint32) *facts {
-	h := rec.Head()
-	f := &facts{Kind: h.Kind, Subject: h.Subject, County: h.County, State: h.State, Block: block, Tx: tx}
-	switch r := rec.(type) {
-	case *credit.Commitment:
-		f.Class = r.CommitmentKind
-		f.Deadline = toKeysDate(r.Deadline)
-	case *credit.Punishment:
-		f.Class = r.PunishmentKind
-		f.Severity = r.Severity
-		f.MaxEnd = toKeysDate(r.MaxEnd)
-	case *credit.Repair:
-		f.Severity = r.Severity
-		f.Training = r.Evidence.Training != ""
-	}
+// newFacts returns the facts of a record with fields rf as written by a
+// transaction on date txDate at block, tx, given the record's previous
+// facts (nil if it did not exist).
+func newFacts(old *facts, rf *recordFields, txDate keys.Date, block uint64, tx uint32) *facts {
+	f := &facts{Kind: rf.Kind, Subject: rf.Subject, County: rf.County, State: rf.State, Block: block, Tx: tx,
+		Class: rf.Class, Severity: rf.Severity, Training: rf.Training,
+		Deadline: toKeysDate(rf.Deadline), MaxEnd: toKeysDate(rf.MaxEnd)}
 	f.Created = txDate
 	if old != nil {
 		f.Created = old.Created
