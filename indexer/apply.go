@@ -114,6 +114,7 @@ func (db *DB) resetTip() {
 	db.mu.RLock()
 	db.tip = chainTip{height: db.height, cp: db.cp, counts: db.counts}
 	db.mu.RUnlock()
+	db.rows = rowCache{}
 }
 
 // dropLast forgets the block built last, which could not be written:
@@ -127,6 +128,7 @@ func (db *DB) dropLast(bb *builtBlock, prev chainTip) {
 	db.pendMu.Unlock()
 	bb.batch.Close()
 	db.tip = prev
+	db.rows = rowCache{}
 }
 
 // build builds the batch of block b on top of the tip and makes it the new
@@ -151,7 +153,8 @@ func (db *DB) build(b *common.Block, pb *ParsedBlock, start time.Time) (*builtBl
 	db.pendMu.Lock()
 	pending := slices.Clone(db.pending)
 	db.pendMu.Unlock()
-	r := &overlay{db: db.pdb, pending: pending}
+	r := &overlay{db: db.pdb, pending: pending, cache: db.rows}
+	defer r.close() // on errors; closed and checked below otherwise
 	n := b.Header.Number
 	res := ApplyResult{Block: n}
 	if n < tip.height {
@@ -197,10 +200,9 @@ func (db *DB) build(b *common.Block, pb *ParsedBlock, start time.Time) (*builtBl
 		}
 	}
 
-	r.cur = map[string]rowWrite{}
-	a := &applier{b: db.pdb.NewBatch(), r: r, pb: pb, counters: map[keys.Counter]int64{}}
+	r.cur = make(map[string]rowWrite, 12*len(pb.Txs)+8)
+	a := &applier{r: r, pb: pb, counters: map[keys.Counter]int64{}}
 	if err := a.apply(); err != nil {
-		a.b.Close()
 		return nil, res, err
 	}
 	total := tip.counts
@@ -221,13 +223,17 @@ func (db *DB) build(b *common.Block, pb *ParsedBlock, start time.Time) (*builtBl
 	a.set(keys.Block{Num: keys.BlockNum(n)}.Encode(nil), bv.encode())
 	a.set(keys.Meta{Name: keys.MetaStats}.Encode(nil), total.encode())
 	a.set(keys.Meta{Name: keys.MetaCheckpoint}.Encode(nil), newCP.encode())
-	if a.err != nil {
-		a.b.Close()
-		return nil, res, fmt.Errorf("apply block %d: %w", n, a.err)
+	if err := r.close(); err != nil {
+		return nil, res, fmt.Errorf("apply block %d: %w", n, err)
 	}
-	bb := &builtBlock{batch: a.b, rows: r.cur, res: rs, start: start,
+	batch, err := a.batch(db.pdb)
+	if err != nil {
+		return nil, res, fmt.Errorf("apply block %d: %w", n, err)
+	}
+	bb := &builtBlock{batch: batch, rows: r.cur, res: rs, start: start,
 		tip: chainTip{height: n + 1, cp: newCP, counts: total}}
 	db.tip = bb.tip
+	db.cacheBlock(r)
 	db.pendMu.Lock()
 	db.pending = append(db.pending, bb)
 	db.pendMu.Unlock()
@@ -294,26 +300,132 @@ func (db *DB) publish(bb *builtBlock) {
 	}
 }
 
-// overlay reads rows as of the tip: the block being built, then the built
-// blocks not yet committed (newest first), then the committed index.
+// overlay reads rows as of the tip: the block being built, then the row
+// cache (as of the block built last), then the built blocks not yet
+// committed (newest first), then the committed index.
 type overlay struct {
 	db      *pebble.DB
 	cur     map[string]rowWrite
+	cache   rowCache      // read only
 	pending []*builtBlock // oldest first
+	read    []cachedRow   // cacheable rows read from the index
+	it      *pebble.Iterator
+}
+
+// peek returns the row's value (nil if it does not exist) if it can be
+// known without reading the index; ok is false otherwise. The caller must
+// not modify it.
+func (o *overlay) peek(key []byte) (v []byte, ok bool) {
+	if w, ok := o.cur[string(key)]; ok {
+		return rowValue(w), true
+	}
+	if w, ok := o.cache[string(key)]; ok {
+		return rowValue(w), true
+	}
+	for i := len(o.pending) - 1; i >= 0; i-- {
+		if w, ok := o.pending[i].rows[string(key)]; ok {
+			return rowValue(w), true
+		}
+	}
+	return nil, false
 }
 
 // get returns the row's value, or nil if it does not exist. The caller
 // must not modify it.
 func (o *overlay) get(key []byte) ([]byte, error) {
-	if w, ok := o.cur[string(key)]; ok {
-		return rowValue(w), nil
+	if v, ok := o.peek(key); ok {
+		return v, nil
 	}
-	for i := len(o.pending) - 1; i >= 0; i-- {
-		if w, ok := o.pending[i].rows[string(key)]; ok {
-			return rowValue(w), nil
+	v, err := o.getIndex(key)
+	if err == nil && cacheable(key) {
+		o.read = append(o.read, cachedRow{string(key), rowWrite{v: v, del: v == nil}})
+	}
+	return v, err
+}
+
+// getIndex reads key from the committed index through one iterator kept
+// for the block (cheaper than a Get each: the iterator over the memtables
+// and tables is set up once). It sees the index as of its first use,
+// which is all the overlay needs: blocks committed later are among the
+// pending ones.
+func (o *overlay) getIndex(key []byte) ([]byte, error) {
+	if o.it == nil {
+		it, err := o.db.NewIter(nil)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", keys.Format(key), err)
+		}
+		o.it = it
+	}
+	if !o.it.SeekPrefixGE(key) || !bytes.Equal(o.it.Key(), key) {
+		if err := o.it.Error(); err != nil {
+			return nil, fmt.Errorf("read %s: %w", keys.Format(key), err)
+		}
+		return nil, nil
+	}
+	v, err := o.it.ValueAndErr()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", keys.Format(key), err)
+	}
+	out := bytes.Clone(v)
+	if out == nil {
+		out = []byte{}
+	}
+	return out, nil
+}
+
+// close releases the iterator.
+func (o *overlay) close() error {
+	if o.it == nil {
+		return nil
+	}
+	err := o.it.Close()
+	o.it = nil
+	return err
+}
+
+// rowCache holds rows of the tables ingest reads most — facts, seen and
+// counter rows — as of the tip (the block built last): the rows the
+// blocks built read from the index or wrote, a deleted row as known to be
+// absent. It spares most reads of the index: counters and seen rows are
+// read again and again, and a record's facts when it changes soon after
+// it was written. It is cleared whenever the tip goes back (a block built
+// and not written), and when it reaches rowCacheMax rows.
+type rowCache map[string]rowWrite
+
+// rowCacheMax bounds the row cache (about 100 bytes a row).
+const rowCacheMax = 1 << 16
+
+type cachedRow struct {
+	key string
+	w   rowWrite
+}
+
+// cacheable reports whether rows of key's table go into the row cache.
+func cacheable(key []byte) bool {
+	if len(key) == 0 {
+		return false
+	}
+	switch keys.Prefix(key[0]) {
+	case keys.PrefixFacts, keys.PrefixSeen, keys.PrefixCounter:
+		return true
+	}
+	return false
+}
+
+// cacheBlock takes the rows a block built read from the index and wrote
+// into the row cache. Callers hold applyMu.
+func (db *DB) cacheBlock(o *overlay) {
+	if len(db.rows) >= rowCacheMax {
+		db.rows = rowCache{}
+	}
+	for _, r := range o.read {
+		db.rows[r.key] = r.w
+	}
+	for k, w := range o.cur {
+		if cacheable([]byte(k)) {
+			db.rows[k] = w
 		}
 	}
-	return getFrom(o.db, key)
 }
 
 func rowValue(w rowWrite) []byte {
@@ -342,14 +454,16 @@ func errorsOf(errs ...error) error {
 	return nil
 }
 
-// applier builds the batch of one block.
+// applier builds the batch of one block. The rows it sets and deletes
+// are collected in r.cur, the last write of a row winning, and written
+// into the batch at the end, in key order (batch): one entry per row
+// changed, and Pebble's memtable inserts keys that come in order faster
+// (its skiplist inserter starts from the last key's position).
 type applier struct {
-	b        *pebble.Batch
-	r        *overlay // reads; r.cur holds what b writes
+	r        *overlay // reads; r.cur holds the block's writes
 	pb       *ParsedBlock
 	counters map[keys.Counter]int64
 	res      ApplyResult
-	err      error // first batch error
 }
 
 func (a *applier) apply() error {
@@ -377,24 +491,36 @@ func (a *applier) apply() error {
 	if err := a.flushCounters(); err != nil {
 		return fmt.Errorf("apply block %d: %w", a.pb.Number, err)
 	}
-	if a.err != nil {
-		return fmt.Errorf("apply block %d: %w", a.pb.Number, a.err)
-	}
 	return nil
 }
 
-func (a *applier) set(k, v []byte) {
-	if err := a.b.Set(k, v, nil); err != nil && a.err == nil {
-		a.err = err
-	}
-	a.r.cur[string(k)] = rowWrite{v: v}
-}
+func (a *applier) set(k, v []byte) { a.r.cur[string(k)] = rowWrite{v: v} }
 
-func (a *applier) del(k []byte) {
-	if err := a.b.Delete(k, nil); err != nil && a.err == nil {
-		a.err = err
+func (a *applier) del(k []byte) { a.r.cur[string(k)] = rowWrite{del: true} }
+
+// batch returns a Pebble batch holding the block's writes, in key order.
+func (a *applier) batch(db *pebble.DB) (*pebble.Batch, error) {
+	ks := make([]string, 0, len(a.r.cur))
+	size := 0
+	for k, w := range a.r.cur {
+		ks = append(ks, k)
+		size += len(k) + len(w.v) + 16
 	}
-	a.r.cur[string(k)] = rowWrite{del: true}
+	slices.Sort(ks)
+	b := db.NewBatchWithSize(size)
+	for _, k := range ks {
+		var err error
+		if w := a.r.cur[k]; w.del {
+			err = b.Delete([]byte(k), nil)
+		} else {
+			err = b.Set([]byte(k), w.v, nil)
+		}
+		if err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // add records an indicator change, applied to the counters at the end of
@@ -442,20 +568,31 @@ func (a *applier) write(tx *ParsedTx, w Write) error {
 		}
 		nf = newFacts(old, &rf, txDate, a.pb.Number, tx.Num)
 	}
+	// The index rows move from the old facts' to the new ones'; a row
+	// both have, with the same value, stays as it is.
+	var oldRows, newRows []row
 	if old != nil {
-		for _, r := range old.rows(id) {
+		oldRows = old.rows(id)
+		old.contribute(-1, a.add)
+	}
+	if nf != nil {
+		newRows = nf.rows(id)
+	}
+	for _, r := range oldRows {
+		if findRow(newRows, r.key) == nil {
 			a.del(r.key)
 		}
-		old.contribute(-1, a.add)
+	}
+	for _, r := range newRows {
+		if o := findRow(oldRows, r.key); o == nil || !bytes.Equal(o.value, r.value) {
+			a.set(r.key, r.value)
+		}
 	}
 	if nf == nil {
 		if old != nil {
 			a.del(fk)
 		}
 		return nil
-	}
-	for _, r := range nf.rows(id) {
-		a.set(r.key, r.value)
 	}
 	nf.contribute(+1, a.add)
 	a.set(fk, nf.encode())
@@ -468,35 +605,87 @@ func (a *applier) write(tx *ParsedTx, w Write) error {
 	return a.seen(nf, txDate.Month())
 }
 
-// seen marks the record's subject as seen by its county (and by all
-// counties), and as committed if the record is a commitment, counting the
-// first time each happens.
-func (a *applier) seen(f *facts, m keys.Month) error {
-	for _, c := range []keys.County{keys.County(f.County), keys.AllCounties} {
-		k := keys.Seen{County: c, Subject: keys.Subject(f.Subject)}.Encode(nil)
-		v, err := a.r.get(k)
-		if err != nil {
-			return err
-		}
-		var sv seenValue
-		changed := false
-		if v == nil {
-			sv.First = m
-			a.add(c, m, keys.SubjectsSeen, 1)
-			changed = true
-		} else if sv, err = decodeSeen(v); err != nil {
-			return fmt.Errorf("%s: %w", keys.Format(k), err)
-		}
-		if f.Kind == credit.TypeCommitment && sv.Committed == 0 {
-			sv.Committed = m
-			a.add(c, m, keys.SubjectsCommitted, 1)
-			changed = true
-		}
-		if changed {
-			a.set(k, sv.encode())
+func findRow(rs []row, key []byte) *row {
+	for i := range rs {
+		if bytes.Equal(rs[i].key, key) {
+			return &rs[i]
 		}
 	}
 	return nil
+}
+
+// seen marks the record's subject as seen by its county (and by all
+// counties), and as committed if the record is a commitment, counting the
+// first time each happens.
+//
+// A county's seen row implies the all-counties row (both are written
+// together, and the all-counties row is committed when the county's is),
+// so reads of the index are spared: when the county's row is known (in
+// the row cache, say) and nothing changes, the all-counties row is not
+// read; otherwise the all-counties row is read first and, when it is
+// missing, the subject is new everywhere and the county's row is not
+// read.
+func (a *applier) seen(f *facts, m keys.Month) error {
+	commit := f.Kind == credit.TypeCommitment
+	kc := keys.Seen{County: keys.County(f.County), Subject: keys.Subject(f.Subject)}.Encode(nil)
+	if v, ok := a.r.peek(kc); ok && v != nil {
+		sv, err := decodeSeenRow(kc, v)
+		if err != nil {
+			return err
+		}
+		if !commit || sv.Committed != 0 {
+			return nil // seen (and committed) by the county already
+		}
+	}
+	ka := keys.Seen{County: keys.AllCounties, Subject: keys.Subject(f.Subject)}.Encode(nil)
+	va, err := a.r.get(ka)
+	if err != nil {
+		return err
+	}
+	var vc []byte
+	if va != nil {
+		if vc, err = a.r.get(kc); err != nil {
+			return err
+		}
+	}
+	if err := a.markSeen(kc, keys.County(f.County), vc, commit, m); err != nil {
+		return err
+	}
+	return a.markSeen(ka, keys.AllCounties, va, commit, m)
+}
+
+// markSeen updates the seen row k of county c (value v; nil if there is
+// none) for a record of month m, counting what changes.
+func (a *applier) markSeen(k []byte, c keys.County, v []byte, commit bool, m keys.Month) error {
+	var sv seenValue
+	changed := false
+	if v == nil {
+		sv.First = m
+		a.add(c, m, keys.SubjectsSeen, 1)
+		changed = true
+	} else {
+		var err error
+		if sv, err = decodeSeenRow(k, v); err != nil {
+			return err
+		}
+	}
+	if commit && sv.Committed == 0 {
+		sv.Committed = m
+		a.add(c, m, keys.SubjectsCommitted, 1)
+		changed = true
+	}
+	if changed {
+		a.set(k, sv.encode())
+	}
+	return nil
+}
+
+func decodeSeenRow(k, v []byte) (seenValue, error) {
+	sv, err := decodeSeen(v)
+	if err != nil {
+		return seenValue{}, fmt.Errorf("%s: %w", keys.Format(k), err)
+	}
+	return sv, nil
 }
 
 // flushCounters adds the block's indicator changes to the stored counters,

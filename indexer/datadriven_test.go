@@ -711,6 +711,10 @@ func checkInvariants(db *DB) (string, error) {
 	gotRows := map[string]string{}
 	gotCounters := map[string]int64{}
 	var mirrored, withFacts []string
+	// seen rows by county and subject, and the (county, subject) of
+	// every record's facts
+	seen := map[[2]string]seenValue{}
+	var named [][2]string
 	add := func(c keys.County, m keys.Month, ind keys.Indicator, d int64) {
 		wantCounters[string(keys.Counter{County: c, Month: m, Indicator: ind}.Encode(nil))] += d
 	}
@@ -731,6 +735,7 @@ func checkInvariants(db *DB) (string, error) {
 				}
 				f.contribute(+1, add)
 				withFacts = append(withFacts, string(fk.Kind)+"/"+string(fk.ID))
+				named = append(named, [2]string{f.County, f.Subject})
 			case keys.PrefixSeen:
 				var sk keys.Seen
 				if err := sk.Decode(k); err != nil {
@@ -740,6 +745,7 @@ func checkInvariants(db *DB) (string, error) {
 				if err != nil {
 					return err
 				}
+				seen[[2]string{string(sk.County), string(sk.Subject)}] = sv
 				add(sk.County, sv.First, keys.SubjectsSeen, 1)
 				if sv.Committed != 0 {
 					add(sk.County, sv.Committed, keys.SubjectsCommitted, 1)
@@ -775,6 +781,24 @@ func checkInvariants(db *DB) (string, error) {
 	for _, d := range diffMaps(wantCounters, gotCounters) {
 		problems = append(problems, "counter "+d)
 	}
+	// Every record's subject is seen by its county; a county's seen row
+	// implies the all-counties row, no later, committed if it is (ingest
+	// relies on this to read fewer rows).
+	for _, cs := range named {
+		if _, ok := seen[cs]; !ok {
+			problems = append(problems, fmt.Sprintf("subject %s of county %s not seen", cs[1], cs[0]))
+		}
+	}
+	for cs, sv := range seen {
+		if cs[0] == string(keys.AllCounties) {
+			continue
+		}
+		all, ok := seen[[2]string{string(keys.AllCounties), cs[1]}]
+		if !ok || all.First > sv.First || sv.Committed != 0 && (all.Committed == 0 || all.Committed > sv.Committed) {
+			problems = append(problems, fmt.Sprintf("seen row of %s by %s is %+v, by all counties %+v (%v)", cs[1], cs[0], sv, all, ok))
+		}
+	}
+	sort.Strings(problems)
 	sort.Strings(mirrored)
 	sort.Strings(withFacts)
 	if !slices.Equal(mirrored, withFacts) {

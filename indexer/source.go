@@ -173,6 +173,9 @@ func (db *DB) follow(ctx context.Context, src BlockSource, stop uint64, bounded 
 		db.pendCond.Broadcast()
 		db.pendMu.Unlock()
 		db.mu.RLock()
+		if db.tip.height != db.height {
+			db.rows = rowCache{} // blocks built were not applied
+		}
 		db.tip = chainTip{height: db.height, cp: db.cp, counts: db.counts}
 		db.mu.RUnlock()
 		db.applyMu.Unlock()
