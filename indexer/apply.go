@@ -55,7 +55,7 @@ func (db *DB) apply(b *common.Block, pb *ParsedBlock) (ApplyResult, error) {
 	defer db.applyMu.Unlock()
 	// Blocks Follow built are committed first, in order.
 	db.waitCommitted()
-	bb, res, err := db.build(b, pb, start)
+	bb, res, err := db.build(b, pb, nil, start)
 	if err != nil || bb == nil {
 		return res, err
 	}
@@ -74,12 +74,12 @@ type chainTip struct {
 	counts counts
 }
 
-// builtBlock is one block's batch, built and not yet committed, with the
-// rows it writes, which the blocks built after it read until it is
-// committed.
+// builtBlock is one block built and not yet committed: the rows it
+// writes, which the blocks built after it read until it is committed, and
+// once made (makeBatch) the Pebble batch holding them.
 type builtBlock struct {
-	batch *pebble.Batch
-	rows  map[string]rowWrite
+	batch *pebble.Batch       // nil until made
+	rows  map[string]rowWrite // not modified once built
 	res   ApplyResult
 	tip   chainTip // after this block
 	start time.Time
@@ -106,7 +106,7 @@ func (db *DB) waitCommitted() {
 func (db *DB) resetTip() {
 	db.pendMu.Lock()
 	for _, bb := range db.pending {
-		bb.batch.Close()
+		bb.closeBatch()
 	}
 	db.pending = nil
 	db.pendCond.Broadcast()
@@ -117,26 +117,13 @@ func (db *DB) resetTip() {
 	db.rows = rowCache{}
 }
 
-// dropLast forgets the block built last, which could not be written:
-// the tip goes back to prev. Callers hold applyMu.
-func (db *DB) dropLast(bb *builtBlock, prev chainTip) {
-	db.pendMu.Lock()
-	if n := len(db.pending); n > 0 && db.pending[n-1] == bb {
-		db.pending = db.pending[:n-1]
-	}
-	db.pendCond.Broadcast()
-	db.pendMu.Unlock()
-	bb.batch.Close()
-	db.tip = prev
-	db.rows = rowCache{}
-}
-
 // build builds the batch of block b on top of the tip and makes it the new
-// tip, registering it as pending. It returns a nil builtBlock for a block
+// tip, registering it as pending. pb and prep, if not nil, are the block
+// parsed and prepared ahead (prepareBlock). It returns a nil builtBlock for a block
 // at or below the tip (checked against the stored hash and skipped, res
 // says so) and on error (nothing built, the tip unchanged). Callers hold
 // applyMu.
-func (db *DB) build(b *common.Block, pb *ParsedBlock, start time.Time) (*builtBlock, ApplyResult, error) {
+func (db *DB) build(b *common.Block, pb *ParsedBlock, prep [][]preparedWrite, start time.Time) (*builtBlock, ApplyResult, error) {
 	db.mu.RLock()
 	closed, broken := db.closed, db.broken
 	db.mu.RUnlock()
@@ -190,6 +177,10 @@ func (db *DB) build(b *common.Block, pb *ParsedBlock, start time.Time) (*builtBl
 		if pb, err = ParseBlock(b, db.ns); err != nil {
 			return nil, res, err
 		}
+		prep = nil
+	}
+	if prep == nil {
+		prep = prepareBlock(pb)
 	}
 	if db.channel != "" {
 		for _, tx := range pb.Txs {
@@ -201,7 +192,7 @@ func (db *DB) build(b *common.Block, pb *ParsedBlock, start time.Time) (*builtBl
 	}
 
 	r.cur = make(map[string]rowWrite, 12*len(pb.Txs)+8)
-	a := &applier{r: r, pb: pb, counters: map[keys.Counter]int64{}}
+	a := &applier{r: r, pb: pb, prep: prep, counters: map[keys.Counter]int64{}}
 	if err := a.apply(); err != nil {
 		return nil, res, err
 	}
@@ -226,11 +217,7 @@ func (db *DB) build(b *common.Block, pb *ParsedBlock, start time.Time) (*builtBl
 	if err := r.close(); err != nil {
 		return nil, res, fmt.Errorf("apply block %d: %w", n, err)
 	}
-	batch, err := a.batch(db.pdb)
-	if err != nil {
-		return nil, res, fmt.Errorf("apply block %d: %w", n, err)
-	}
-	bb := &builtBlock{batch: batch, rows: r.cur, res: rs, start: start,
+	bb := &builtBlock{rows: r.cur, res: rs, start: start,
 		tip: chainTip{height: n + 1, cp: newCP, counts: total}}
 	db.tip = bb.tip
 	db.cacheBlock(r)
@@ -243,6 +230,9 @@ func (db *DB) build(b *common.Block, pb *ParsedBlock, start time.Time) (*builtBl
 // commit commits a built block with Sync and publishes it (Apply's way:
 // one block at a time).
 func (db *DB) commit(bb *builtBlock) error {
+	if err := db.makeBatch(bb); err != nil {
+		return err
+	}
 	if err := bb.batch.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("apply block %d: commit: %w", bb.res.Block, err)
 	}
@@ -252,13 +242,16 @@ func (db *DB) commit(bb *builtBlock) error {
 
 // applyNoSyncWait writes a built block to the log and the memtable, in
 // the order blocks are built, without waiting for the log's sync (Follow's
-// way); syncPublish then waits for the sync and publishes it. While one
-// block's sync is in flight the next ones are built and written, and
-// Pebble syncs them together: still one batch per block, written with
-// Sync, and a block counts as applied (Height, Stats, the checkpoint in
-// memory) only once its sync returned. The log is written in block order,
-// so a crash leaves a prefix of whole blocks. Callers hold applyMu.
+// way, in its writer goroutine); syncPublish then waits for the sync and
+// publishes it. While one block's sync is in flight the next ones are
+// built and written, and Pebble syncs them together: still one batch per
+// block, written with Sync, and a block counts as applied (Height, Stats,
+// the checkpoint in memory) only once its sync returned. The log is
+// written in block order, so a crash leaves a prefix of whole blocks.
 func (db *DB) applyNoSyncWait(bb *builtBlock) error {
+	if err := db.makeBatch(bb); err != nil {
+		return err
+	}
 	if err := db.pdb.ApplyNoSyncWait(bb.batch, pebble.Sync); err != nil {
 		return fmt.Errorf("apply block %d: commit: %w", bb.res.Block, err)
 	}
@@ -294,7 +287,7 @@ func (db *DB) publish(bb *builtBlock) {
 	}
 	db.pendCond.Broadcast()
 	db.pendMu.Unlock()
-	bb.batch.Close()
+	bb.closeBatch()
 	if db.onApply != nil {
 		db.onApply(bb.res, now.Sub(bb.start))
 	}
@@ -462,6 +455,7 @@ func errorsOf(errs ...error) error {
 type applier struct {
 	r        *overlay // reads; r.cur holds the block's writes
 	pb       *ParsedBlock
+	prep     [][]preparedWrite // by transaction and write
 	counters map[keys.Counter]int64
 	res      ApplyResult
 }
@@ -482,8 +476,8 @@ func (a *applier) apply() error {
 			continue
 		}
 		a.res.CreditTxs++
-		for _, w := range tx.Writes {
-			if err := a.write(tx, w); err != nil {
+		for j, w := range tx.Writes {
+			if err := a.write(tx, w, &a.prep[i][j]); err != nil {
 				return fmt.Errorf("apply block %d %s: %w", a.pb.Number, tx.label(), err)
 			}
 		}
@@ -498,29 +492,40 @@ func (a *applier) set(k, v []byte) { a.r.cur[string(k)] = rowWrite{v: v} }
 
 func (a *applier) del(k []byte) { a.r.cur[string(k)] = rowWrite{del: true} }
 
-// batch returns a Pebble batch holding the block's writes, in key order.
-func (a *applier) batch(db *pebble.DB) (*pebble.Batch, error) {
-	ks := make([]string, 0, len(a.r.cur))
+// makeBatch makes the Pebble batch of a built block: its rows, in key
+// order. Follow makes it in its writer goroutine, beside the next blocks
+// being built (which read bb.rows too, never writing it).
+func (db *DB) makeBatch(bb *builtBlock) error {
+	ks := make([]string, 0, len(bb.rows))
 	size := 0
-	for k, w := range a.r.cur {
+	for k, w := range bb.rows {
 		ks = append(ks, k)
 		size += len(k) + len(w.v) + 16
 	}
 	slices.Sort(ks)
-	b := db.NewBatchWithSize(size)
+	b := db.pdb.NewBatchWithSize(size)
 	for _, k := range ks {
 		var err error
-		if w := a.r.cur[k]; w.del {
+		if w := bb.rows[k]; w.del {
 			err = b.Delete([]byte(k), nil)
 		} else {
 			err = b.Set([]byte(k), w.v, nil)
 		}
 		if err != nil {
 			b.Close()
-			return nil, err
+			return fmt.Errorf("apply block %d: batch: %w", bb.res.Block, err)
 		}
 	}
-	return b, nil
+	bb.batch = b
+	return nil
+}
+
+// closeBatch releases the block's batch, if made.
+func (bb *builtBlock) closeBatch() {
+	if bb.batch != nil {
+		bb.batch.Close()
+		bb.batch = nil
+	}
 }
 
 // add records an indicator change, applied to the counters at the end of
@@ -529,24 +534,65 @@ func (a *applier) add(c keys.County, m keys.Month, ind keys.Indicator, d int64) 
 	a.counters[keys.Counter{County: c, Month: m, Indicator: ind}] += d
 }
 
-func (a *applier) write(tx *ParsedTx, w Write) error {
+// preparedWrite is what indexing a write needs that depends on its block
+// alone, not on the index: the mirror and history rows and, for a record,
+// its fields. prepareBlock computes it; Follow's prefetcher does so ahead,
+// beside the blocks being built.
+type preparedWrite struct {
+	mirror          []byte // the mirror row's key
+	history, hvalue []byte // the history row; nil unless the key is a single-attribute composite key
+	kind, id        string // of a single-attribute composite key
+	record          bool   // kind is a record kind
+	fields          recordFields
+	err             error // why a record written (not deleted) does not read (decodeRecordFields)
+}
+
+// prepareBlock prepares the writes of pb's valid transactions, by
+// transaction and write.
+func prepareBlock(pb *ParsedBlock) [][]preparedWrite {
+	out := make([][]preparedWrite, len(pb.Txs))
+	for i := range pb.Txs {
+		tx := &pb.Txs[i]
+		if !tx.Valid() || len(tx.Writes) == 0 {
+			continue
+		}
+		ps := make([]preparedWrite, len(tx.Writes))
+		for j, w := range tx.Writes {
+			p := &ps[j]
+			p.mirror = keys.Mirror{Key: w.Key}.Encode(nil)
+			ot, attrs, ok := keys.SplitCompositeKey(w.Key)
+			if !ok || len(attrs) != 1 {
+				continue // an index key or a plain key: mirrored only
+			}
+			p.kind, p.id = ot, attrs[0]
+			p.history = keys.History{Kind: keys.Kind(ot), ID: keys.ID(p.id), Block: keys.BlockNum(pb.Number), Tx: keys.TxNum(tx.Num)}.Encode(nil)
+			p.hvalue = historyValue{TxID: tx.ID, Time: tx.Time, IsDelete: w.IsDelete, Value: w.Value}.encode()
+			p.record = credit.IsRecordKind(ot)
+			if p.record && !w.IsDelete {
+				p.fields, p.err = decodeRecordFields(ot, p.id, w.Value)
+			}
+		}
+		out[i] = ps
+	}
+	return out
+}
+
+func (a *applier) write(tx *ParsedTx, w Write, p *preparedWrite) error {
 	a.res.Writes++
 	if w.IsDelete {
 		a.res.Deletes++
-		a.del(keys.Mirror{Key: w.Key}.Encode(nil))
+		a.del(p.mirror)
 	} else {
-		a.set(keys.Mirror{Key: w.Key}.Encode(nil), w.Value)
+		a.set(p.mirror, w.Value)
 	}
-	ot, attrs, ok := keys.SplitCompositeKey(w.Key)
-	if !ok || len(attrs) != 1 {
+	if p.history == nil {
 		return nil // an index key or a plain key: mirrored only
 	}
-	id := attrs[0]
-	a.set(keys.History{Kind: keys.Kind(ot), ID: keys.ID(id), Block: keys.BlockNum(a.pb.Number), Tx: keys.TxNum(tx.Num)}.Encode(nil),
-		historyValue{TxID: tx.ID, Time: tx.Time, IsDelete: w.IsDelete, Value: w.Value}.encode())
-	if !credit.IsRecordKind(ot) {
+	a.set(p.history, p.hvalue)
+	if !p.record {
 		return nil
 	}
+	ot, id := p.kind, p.id
 
 	fk := keys.Facts{Kind: keys.Kind(ot), ID: keys.ID(id)}.Encode(nil)
 	ob, err := a.r.get(fk)
@@ -562,11 +608,10 @@ func (a *applier) write(tx *ParsedTx, w Write) error {
 	txDate := keys.DateOf(tx.Time)
 	var nf *facts
 	if !w.IsDelete {
-		rf, err := decodeRecordFields(ot, id, w.Value)
-		if err != nil {
-			return err
+		if p.err != nil {
+			return p.err
 		}
-		nf = newFacts(old, &rf, txDate, a.pb.Number, tx.Num)
+		nf = newFacts(old, &p.fields, txDate, a.pb.Number, tx.Num)
 	}
 	// The index rows move from the old facts' to the new ones'; a row
 	// both have, with the same value, stays as it is.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -314,16 +315,17 @@ func BenchmarkIngestRealBlocks(b *testing.B) {
 	for _, blk := range measured {
 		txs += len(blk.Data.Data)
 	}
-	var decode, ingest time.Duration
+	var decode, ingest, decodeCPU, ingestCPU time.Duration
 	b.ResetTimer()
 	for range b.N {
-		t0 := time.Now()
+		c0, t0 := processCPU(), time.Now()
 		for _, blk := range measured {
 			if _, err := ParseBlock(blk, DefaultNamespace); err != nil {
 				b.Fatal(err)
 			}
 		}
 		decode += time.Since(t0)
+		decodeCPU += processCPU() - c0
 		b.StopTimer()
 		idx := filepath.Join(b.TempDir(), "db")
 		if err := os.CopyFS(idx, os.DirFS(base)); err != nil {
@@ -334,11 +336,12 @@ func BenchmarkIngestRealBlocks(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		t1 := time.Now()
+		c1, t1 := processCPU(), time.Now()
 		if err := db.Follow(b.Context(), sliceSource(blocks)); err != nil {
 			b.Fatal(err)
 		}
 		ingest += time.Since(t1)
+		ingestCPU += processCPU() - c1
 		b.StopTimer()
 		if err := db.Close(); err != nil {
 			b.Fatal(err)
@@ -352,4 +355,16 @@ func BenchmarkIngestRealBlocks(b *testing.B) {
 	b.ReportMetric(n/ingest.Seconds(), "ingest-blocks/s")
 	b.ReportMetric(float64(b.N*txs)/ingest.Seconds(), "ingest-txs/s")
 	b.ReportMetric(decode.Seconds()/ingest.Seconds(), "ingest/decode")
+	b.ReportMetric(float64(decodeCPU)/1e3/n, "decode-cpu-µs/block")
+	b.ReportMetric(float64(ingestCPU)/1e3/n, "ingest-cpu-µs/block")
+}
+
+// processCPU is the CPU time this process has used (user and system), of
+// all its threads: Follow runs on several.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -56,9 +56,11 @@ type BlockStream interface {
 // exactly after the last committed block; should the source deliver blocks
 // already applied, Apply checks and skips them.
 //
-// Receiving and parsing run ahead of applying, in a second goroutine, by
-// up to FollowPrefetch blocks, so that waiting for the source, decoding the
-// next blocks and committing the current one overlap. Blocks are still
+// Receiving, parsing and what indexing a block needs that depends on the
+// block alone (decoding its records, the mirror and history rows) run
+// ahead of applying, in a second goroutine, by up to FollowPrefetch
+// blocks, so that waiting for the source, decoding the next blocks and
+// committing the current one overlap. Blocks are still
 // applied strictly in order, one synced batch each; a block parsed ahead
 // is applied exactly as Apply would apply it.
 //
@@ -90,9 +92,10 @@ const FollowPrefetch = 16
 // fetched is one block received (and parsed, when it parses) ahead of
 // Apply, or the stream's error.
 type fetched struct {
-	b   *common.Block
-	pb  *ParsedBlock // nil if it did not parse: Apply parses again and reports why
-	err error
+	b    *common.Block
+	pb   *ParsedBlock // nil if it did not parse: Apply parses again and reports why
+	prep [][]preparedWrite
+	err  error
 }
 
 func (db *DB) follow(ctx context.Context, src BlockSource, stop uint64, bounded bool) error {
@@ -120,7 +123,7 @@ func (db *DB) follow(ctx context.Context, src BlockSource, stop uint64, bounded 
 			}
 			if f.err == nil {
 				if pb, perr := ParseBlock(b, db.ns); perr == nil {
-					f.pb = pb
+					f.pb, f.prep = pb, prepareBlock(pb)
 				}
 			}
 			select {
@@ -140,20 +143,41 @@ func (db *DB) follow(ctx context.Context, src BlockSource, stop uint64, bounded 
 		wg.Wait()
 	}()
 
-	// Each block is built and written to the log in order here; the syncer
-	// waits for the log sync of each, in order, and publishes it, while
-	// the next blocks are built (see applyNoSyncWait).
+	// Each block is built here, in order; the writer writes each to the
+	// log and the memtable, in the same order, while the next blocks are
+	// built; the syncer waits for the log sync of each, in order, and
+	// publishes it, while the next ones are written (see
+	// applyNoSyncWait). A block built is read by the blocks built after it
+	// from its rows until it is published, written or not.
+	writes := make(chan *builtBlock, FollowPrefetch)
 	commits := make(chan *builtBlock, FollowPrefetch)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2) // the writer's and the syncer's, at most one each
 	var cwg sync.WaitGroup
-	cwg.Add(1)
+	cwg.Add(2)
+	go func() {
+		defer cwg.Done()
+		defer close(commits)
+		failed := false
+		for bb := range writes {
+			if !failed {
+				if err := db.applyNoSyncWait(bb); err == nil {
+					commits <- bb
+					continue
+				} else {
+					failed = true
+					errc <- err
+				}
+			}
+			bb.closeBatch() // not written: neither it nor any block after a failed one
+		}
+	}()
 	go func() {
 		defer cwg.Done()
 		failed := false
 		for bb := range commits {
 			if failed {
 				_ = bb.batch.SyncWait()
-				bb.batch.Close()
+				bb.closeBatch()
 				continue
 			}
 			if err := db.syncPublish(bb); err != nil {
@@ -162,10 +186,11 @@ func (db *DB) follow(ctx context.Context, src BlockSource, stop uint64, bounded 
 			}
 		}
 	}()
-	// finish waits for the blocks written to be synced and published and
-	// returns err, or the sync error that came first.
+	// finish waits for the blocks built to be written, synced and
+	// published and returns err, or the write or sync error that came
+	// first.
 	finish := func(err error) error {
-		close(commits)
+		close(writes)
 		cwg.Wait()
 		db.applyMu.Lock()
 		db.pendMu.Lock()
@@ -217,19 +242,13 @@ func (db *DB) follow(ctx context.Context, src BlockSource, stop uint64, bounded 
 			return finish(fmt.Errorf("follow: receive block %d: %w", db.tipHeight(), err))
 		}
 		db.applyMu.Lock()
-		prev := db.tip
-		bb, _, err := db.build(f.b, f.pb, time.Now())
-		if err == nil && bb != nil {
-			if err = db.applyNoSyncWait(bb); err != nil {
-				db.dropLast(bb, prev) // nothing of it was written; the syncer has the blocks before it
-			}
-		}
+		bb, _, err := db.build(f.b, f.pb, f.prep, time.Now())
 		db.applyMu.Unlock()
 		if err != nil {
 			return finish(fmt.Errorf("follow: %w", err))
 		}
 		if bb != nil {
-			commits <- bb
+			writes <- bb
 		}
 	}
 }
