@@ -463,8 +463,8 @@ func serveAndStop(t *testing.T, n *itNet, dir, subject, wantJSON string) {
 // TestIndexCrash kills `creditctl index run` (SIGKILL) at random points of
 // its ingest of the real network's blocks, CREDIT_CRASH_POINTS times
 // (default 5; the full test is 20), each a random way into the blocks not
-// yet indexed. Before, it generates a few hundred transactions. After each
-// kill:
+// yet indexed. Before, it generates max(300, 30 × kills) transactions
+// (CREDIT_CRASH_TXS overrides). After each kill:
 //   - the checkpoint has not gone back, and holds every block the process
 //     reported applied;
 //   - the index equals, row for row (Digest), an index built without
@@ -482,7 +482,11 @@ func TestIndexCrash(t *testing.T) {
 			t.Fatalf("CREDIT_CRASH_POINTS=%q: want a positive number", v)
 		}
 	}
-	txs := 300
+	// Enough blocks for the kills to land during ingest: a kill lands a
+	// few milliseconds after the block it waits for is reported, and by
+	// then the index has gone on by several blocks (about 0.3 ms each on
+	// a quiet 2-core machine).
+	txs := max(300, 30*points)
 	if v := os.Getenv("CREDIT_CRASH_TXS"); v != "" {
 		txs, _ = strconv.Atoi(v)
 	}
