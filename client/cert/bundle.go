@@ -125,6 +125,9 @@ func MakeBundle(ctx context.Context, l BundleLedger, trust *TrustRoots, certific
 			continue
 		}
 		anchors[st.AnchorID] = true
+		if err := awaitBlock(ctx, l, st.BlockNumber); err != nil {
+			return nil, fmt.Errorf("make bundle: certificate %d: %w", i, err)
+		}
 		hist, _, err := l.CertificateHistory(ctx, st.AnchorID)
 		if err != nil {
 			return nil, fmt.Errorf("make bundle: history of %s: %w", st.AnchorID, err)

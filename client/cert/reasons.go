@@ -79,7 +79,8 @@ const (
 	// ReasonEvidenceMissing: the bundle or the trust roots lack what the
 	// check needs (the anchoring transaction, the issuer's organisation).
 	ReasonEvidenceMissing Reason = "evidence-missing"
-	// ReasonLedgerUnavailable: the ledger could not be asked.
+	// ReasonLedgerUnavailable: the ledger could not be asked, or its peer
+	// had not committed the block the certificate names within MaxLedgerWait.
 	ReasonLedgerUnavailable Reason = "ledger-unavailable"
 )
 
