@@ -199,7 +199,12 @@ func ParseBlock(b *common.Block, namespace string) (*ParsedBlock, error) {
 // those of fabric-protos-go-apiv2 (common/common.proto, peer/transaction.proto,
 // peer/proposal_response.proto, peer/proposal.proto, ledger/rwset). As
 // proto.Unmarshal does, a field of an unexpected wire type is ignored, the
-// last occurrence of a singular field wins, and strings must be UTF-8.
+// last occurrence of a singular scalar field (bytes, string, number) wins,
+// the occurrences of a singular message field are merged (wireMerge), and
+// strings must be UTF-8. Fabric's validator and committer read
+// transactions with proto.Unmarshal, so a transaction that repeats a
+// message field — an envelope a client may build — is read here as they
+// read it.
 // TestWireParseMatchesProto checks this reading against full
 // proto.Unmarshal decoding on every fixture block.
 
@@ -215,6 +220,37 @@ func wireField(b []byte, num protowire.Number) ([]byte, bool, error) {
 		return nil
 	}, nil)
 	return out, found, err
+}
+
+// wireMerge adds occurrence v of a singular message field to acc, the
+// occurrences so far (n of them): proto.Unmarshal merges the occurrences
+// of a message field, which is reading their bytes concatenated. The
+// first occurrence is returned as it is (a sub-slice of the block); only a
+// repeated field is copied.
+func wireMerge(acc []byte, n int, v []byte) []byte {
+	switch n {
+	case 0:
+		return v
+	case 1:
+		return append(append(make([]byte, 0, len(acc)+len(v)), acc...), v...)
+	}
+	return append(acc, v...)
+}
+
+// wireMessage returns singular message field num of message b as
+// proto.Unmarshal reads it (every occurrence merged), and whether there
+// was one.
+func wireMessage(b []byte, num protowire.Number) ([]byte, bool, error) {
+	var out []byte
+	count := 0
+	err := wireEach(b, func(n protowire.Number, v []byte) error {
+		if n == num {
+			out = wireMerge(out, count, v)
+			count++
+		}
+		return nil
+	}, nil)
+	return out, count > 0, err
 }
 
 // wireEach calls bytesFn for every length-delimited field of message b and
@@ -272,11 +308,12 @@ func parseHeader(env []byte, tx *ParsedTx) ([]byte, error) {
 		return nil, fmt.Errorf("unmarshal envelope: %w", err)
 	}
 	var header, data []byte
-	hasHeader := false
+	headers := 0
 	err = wireEach(payload, func(n protowire.Number, v []byte) error {
 		switch n {
-		case 1: // Payload.header
-			header, hasHeader = v, true
+		case 1: // Payload.header, a message
+			header = wireMerge(header, headers, v)
+			headers++
 		case 2: // Payload.data
 			data = v
 		}
@@ -285,7 +322,7 @@ func parseHeader(env []byte, tx *ParsedTx) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("unmarshal payload: %w", err)
 	}
-	if !hasHeader {
+	if headers == 0 {
 		return nil, fmt.Errorf("payload has no header")
 	}
 	chb, _, err := wireField(header, 1) // Header.channel_header
@@ -321,7 +358,7 @@ func parseEndorserTx(data []byte, namespace string, tx *ParsedTx) error {
 		if err != nil {
 			return fmt.Errorf("unmarshal transaction: %w", err)
 		}
-		action, ok, err := wireField(cap, 2) // ChaincodeActionPayload.action
+		action, ok, err := wireMessage(cap, 2) // ChaincodeActionPayload.action, a message
 		if err != nil {
 			return fmt.Errorf("action %d: unmarshal chaincode action payload: %w", ai, err)
 		}
@@ -337,12 +374,14 @@ func parseEndorserTx(data []byte, namespace string, tx *ParsedTx) error {
 			return fmt.Errorf("action %d: unmarshal proposal response payload: %w", ai, err)
 		}
 		var results, ccid []byte
+		ccids := 0
 		err = wireEach(ext, func(n protowire.Number, v []byte) error {
 			switch n {
 			case 1: // ChaincodeAction.results
 				results = v
-			case 4: // ChaincodeAction.chaincode_id
-				ccid = v
+			case 4: // ChaincodeAction.chaincode_id, a message
+				ccid = wireMerge(ccid, ccids, v)
+				ccids++
 			}
 			return nil
 		}, nil)

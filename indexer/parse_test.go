@@ -1,8 +1,10 @@
 package indexer
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -217,7 +219,10 @@ func mustMarshal(t *testing.T, m proto.Message) []byte {
 }
 
 // FuzzParseBlock checks that no block, however mangled, makes ParseBlock
-// panic: it returns a parsed block or an error.
+// panic: it returns a parsed block or an error; and that every valid
+// transaction it reads is read as full proto.Unmarshal decoding
+// (referenceTx, which is how Fabric reads it) reads it, whenever that
+// decoding succeeds.
 func FuzzParseBlock(f *testing.F) {
 	bs, err := ReadBlockDir("testdata/blocks/synthetic")
 	if err != nil {
@@ -239,6 +244,31 @@ func FuzzParseBlock(f *testing.F) {
 		if b.Header != nil && b.Data != nil {
 			b.Header.DataHash = BlockDataHash(b.Data)
 		}
-		_, _ = ParseBlock(&b, "credit")
+		pb, err := ParseBlock(&b, "credit")
+		if err != nil {
+			return
+		}
+		for i, got := range pb.Txs {
+			if !got.Valid() {
+				continue
+			}
+			want, err := referenceTx(b.Data.Data[i], "credit")
+			if err != nil || got.ID != want.ID || got.Type != want.Type {
+				if err == nil {
+					t.Fatalf("tx %d: header %s %v, proto.Unmarshal reads %s %v", i, got.ID, got.Type, want.ID, want.Type)
+				}
+				continue
+			}
+			if got.Type != common.HeaderType_ENDORSER_TRANSACTION {
+				continue
+			}
+			if got.Chaincode != want.Chaincode || !slices.Equal(got.Namespaces, want.Namespaces) ||
+				!slices.EqualFunc(got.Writes, want.Writes, func(x, y Write) bool {
+					return bytes.Equal(x.Key, y.Key) && bytes.Equal(x.Value, y.Value) && x.IsDelete == y.IsDelete
+				}) {
+				t.Fatalf("tx %d: chaincode %q namespaces %v %d writes; proto.Unmarshal reads %q %v %d writes",
+					i, got.Chaincode, got.Namespaces, len(got.Writes), want.Chaincode, want.Namespaces, len(want.Writes))
+			}
+		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/rwset/kvrwset"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -136,4 +137,118 @@ func TestWireParseMatchesProto(t *testing.T) {
 		}
 	}
 	t.Logf("%d blocks, %d valid endorser transactions, %d writes: equal", len(blocks), txs, writes)
+}
+
+// TestWireParseMergesRepeatedMessages: an envelope that repeats a singular
+// message field — a payload header split in two, an extra empty endorsed
+// action, a chaincode ID given twice — is read as proto.Unmarshal, and so
+// Fabric's validator and committer, read it: the occurrences merged, not
+// the last one alone (which would lose the transaction's writes).
+func TestWireParseMergesRepeatedMessages(t *testing.T) {
+	blocks, err := ReadBlockDir("testdata/blocks/network")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env []byte
+	for _, b := range blocks {
+		pb, err := ParseBlock(b, DefaultNamespace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, tx := range pb.Txs {
+			if tx.Valid() && len(tx.Writes) > 0 && env == nil {
+				env = b.Data.Data[i]
+			}
+		}
+	}
+	if env == nil {
+		t.Fatal("no fixture transaction with credit writes")
+	}
+	field := func(num protowire.Number, v []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(nil, num, protowire.BytesType), v)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// rebuild re-encodes env with f applied to its ChaincodeActionPayload
+	// and ChaincodeAction bytes and to its Payload bytes.
+	rebuild := func(onPayload, onCAP, onCA func([]byte) []byte) []byte {
+		var e common.Envelope
+		var p common.Payload
+		var tr peer.Transaction
+		must(proto.Unmarshal(env, &e))
+		must(proto.Unmarshal(e.Payload, &p))
+		must(proto.Unmarshal(p.Data, &tr))
+		ta := tr.Actions[0]
+		var cap peer.ChaincodeActionPayload
+		must(proto.Unmarshal(ta.Payload, &cap))
+		var prp peer.ProposalResponsePayload
+		must(proto.Unmarshal(cap.Action.ProposalResponsePayload, &prp))
+		prp.Extension = onCA(prp.Extension)
+		var err error
+		cap.Action.ProposalResponsePayload, err = proto.Marshal(&prp)
+		must(err)
+		ta.Payload, err = proto.Marshal(&cap)
+		must(err)
+		ta.Payload = onCAP(ta.Payload)
+		p.Data, err = proto.Marshal(&tr)
+		must(err)
+		e.Payload, err = proto.Marshal(&p)
+		must(err)
+		e.Payload = onPayload(e.Payload)
+		out, err := proto.Marshal(&e)
+		must(err)
+		return out
+	}
+	same := func(b []byte) []byte { return b }
+	cases := map[string][]byte{
+		"an empty endorsed action after the real one": rebuild(same, func(b []byte) []byte { return append(b, field(2, nil)...) }, same),
+		// The header's channel header, then (as a second occurrence) its
+		// signature header alone: merged, it is the whole header again.
+		"the payload header in two occurrences": rebuild(func(b []byte) []byte {
+			var p common.Payload
+			must(proto.Unmarshal(b, &p))
+			sh := p.Header.SignatureHeader
+			p.Header.SignatureHeader = nil
+			out, err := proto.Marshal(&p)
+			must(err)
+			return append(out, field(1, field(2, sh))...)
+		}, same, same),
+		"a chaincode ID with its version alone after the real one": rebuild(same, same, func(b []byte) []byte {
+			return append(b, field(4, field(3, []byte("9.9")))...)
+		}),
+	}
+	want, err := referenceTx(env, DefaultNamespace)
+	if err != nil || len(want.Writes) == 0 {
+		t.Fatalf("reference of the fixture: %v, %d writes", err, len(want.Writes))
+	}
+	for name, altered := range cases {
+		ref, err := referenceTx(altered, DefaultNamespace)
+		if err != nil {
+			t.Fatalf("%s: the reference fails: %v", name, err)
+		}
+		if ref.Chaincode != want.Chaincode || len(ref.Writes) != len(want.Writes) {
+			t.Fatalf("%s: proto.Unmarshal reads chaincode %q and %d writes, want %q and %d (the case does not test merging)",
+				name, ref.Chaincode, len(ref.Writes), want.Chaincode, len(want.Writes))
+		}
+		var got ParsedTx
+		data, err := parseHeader(altered, &got)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.ID != ref.ID || got.Type != ref.Type {
+			t.Fatalf("%s: header %s %v, want %s %v", name, got.ID, got.Type, ref.ID, ref.Type)
+		}
+		if err := parseEndorserTx(data, DefaultNamespace, &got); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.Chaincode != ref.Chaincode || !slices.EqualFunc(got.Writes, ref.Writes, func(x, y Write) bool {
+			return bytes.Equal(x.Key, y.Key) && bytes.Equal(x.Value, y.Value) && x.IsDelete == y.IsDelete
+		}) {
+			t.Fatalf("%s: chaincode %q, %d writes; proto.Unmarshal reads %q, %d writes", name, got.Chaincode, len(got.Writes), ref.Chaincode, len(ref.Writes))
+		}
+	}
 }
