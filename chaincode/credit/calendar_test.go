@@ -125,6 +125,8 @@ func TestWorkingDaysAcrossYearWithoutCalendar(t *testing.T) {
 	}
 }
 
+// TestCalendarValidation: a calendar's holidays and make-up working days are checked.
+// Source: DOMAIN.md (working-day calendar with 调休 as data); docs/RULES.md.
 func TestCalendarValidation(t *testing.T) {
 	base := func() Calendar {
 		return Calendar{Year: 2026, Holidays: []string{"2026-01-01"}, Workdays: []string{"2026-01-04"}, Source: "notice"}

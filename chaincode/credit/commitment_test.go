@@ -184,6 +184,9 @@ func TestRecordDepartment(t *testing.T) {
 	}
 }
 
+// TestMakeCommitmentValidation: a commitment's ID, subject, content and
+// content hash are checked, each error naming its field.
+// Source: DESIGN §5 (input validation); docs/RULES.md.
 func TestMakeCommitmentValidation(t *testing.T) {
 	base := MakeCommitmentRequest{ID: "c-1", Kind: CommitmentVoluntary, Subject: subject, Content: "x"}
 	tests := []struct {

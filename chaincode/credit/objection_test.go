@@ -81,6 +81,9 @@ func TestUpheldObjectionCorrects(t *testing.T) {
 	}
 }
 
+// TestAnswerObjectionValidation: an objection's answer is checked, and an
+// answered objection cannot be answered again.
+// Source: DESIGN §5 (objections); docs/RULES.md.
 func TestAnswerObjectionValidation(t *testing.T) {
 	p := impose(t, "pun-1", SeverityGeneral, "2026-01-10", "2026-01-10", defaultRules())
 	tests := []struct {

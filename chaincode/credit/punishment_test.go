@@ -24,6 +24,10 @@ func TestDecisionDateAfterTransactionRefused(t *testing.T) {
 	}
 }
 
+// TestImposePunishmentValidation: a punishment's kind, severity, measure
+// codes, decision date, number, legal basis and subject are checked, each
+// error naming its field and rule.
+// Source: DOMAIN.md (punishments), seed 004 (joint measure codes); docs/RULES.md.
 func TestImposePunishmentValidation(t *testing.T) {
 	tests := []struct {
 		name  string

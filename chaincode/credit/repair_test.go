@@ -61,6 +61,8 @@ func TestRepairApplicationRecordsRepairCommitment(t *testing.T) {
 	}
 }
 
+// TestRepairEvidenceMustBeHashes: repair evidence is SHA-256 hashes, never documents.
+// Source: seed 001 (repair evidence); docs/RULES.md.
 func TestRepairEvidenceMustBeHashes(t *testing.T) {
 	p := impose(t, "pun-1", SeverityGeneral, "2026-01-10", "2026-01-10", defaultRules())
 	tests := []struct {
@@ -171,6 +173,8 @@ func TestRepairCompletionRefusals(t *testing.T) {
 
 // TestRepairNotRepairableByRuleSet: a rule set that makes a severity not
 // repairable gives NOT_REPAIRABLE even for a general case.
+//
+// Source: seed 001, DOMAIN.md (repairability by rule set); docs/RULES.md.
 func TestRepairNotRepairableByRuleSet(t *testing.T) {
 	rs := DefaultRuleSet()
 	rs.Version, rs.EffectiveFrom = "strict-2026", "2026-01-01"

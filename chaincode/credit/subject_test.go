@@ -37,6 +37,9 @@ func TestPersonSubjectIsKeyedHash(t *testing.T) {
 	}
 }
 
+// TestParseSubjectForms: the accepted forms of a subject (credit code,
+// hashed person) and the refused ones.
+// Source: DOMAIN.md (subjects; personal-information protection law), DESIGN §3; docs/RULES.md.
 func TestParseSubjectForms(t *testing.T) {
 	tests := []struct {
 		name, s, kind, errPart string
