@@ -81,8 +81,10 @@ func TestUpheldObjectionCorrects(t *testing.T) {
 	}
 }
 
-// TestAnswerObjectionValidation: an objection's answer is checked, and an
-// answered objection cannot be answered again.
+// TestAnswerObjectionValidation: an objection's answer (decision, answer,
+// action, correction) is checked, each error naming its field, and a
+// refused answer changes nothing. (That an answered objection cannot be
+// answered again is in the test above.)
 // Source: DESIGN §5 (objections); docs/RULES.md.
 func TestAnswerObjectionValidation(t *testing.T) {
 	p := impose(t, "pun-1", SeverityGeneral, "2026-01-10", "2026-01-10", defaultRules())
