@@ -173,3 +173,33 @@ func TestInstallCalendarNeedsAdmin(t *testing.T) {
 		t.Fatalf("admin: %+v %v", ch, err)
 	}
 }
+
+// TestWorkingDaysAcrossLeapDay: 29 February of a leap year is a day like
+// any other, counted when it is a working day; 2027 is not a leap year.
+// Source: DOMAIN.md (deadlines in working days; edge cases: leap years).
+func TestWorkingDaysAcrossLeapDay(t *testing.T) {
+	// Fri 2028-02-25: Mon 28 (1), Tue 29 (2), Wed 2028-03-01 (3). No 2028
+	// calendar: weekends only.
+	d, _ := AddWorkingDays(MustDate("2028-02-25"), 3, lookupOf())
+	if d.String() != "2028-03-01" {
+		t.Fatalf("across 2028-02-29: %s, want 2028-03-01", d)
+	}
+	d, _ = AddWorkingDays(MustDate("2028-02-28"), 1, lookupOf())
+	if d.String() != "2028-02-29" {
+		t.Fatalf("the working day after 2028-02-28: %s, want 2028-02-29", d)
+	}
+	// Fri 2027-02-26: Mon 2027-03-01 (1).
+	d, _ = AddWorkingDays(MustDate("2027-02-26"), 1, lookupOf())
+	if d.String() != "2027-03-01" {
+		t.Fatalf("after 2027-02-26: %s, want 2027-03-01", d)
+	}
+	// A calendar can list the leap day as a holiday.
+	c := Calendar{Year: 2028, Holidays: []string{"2028-02-29"}, Source: "test calendar"}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d, _ = AddWorkingDays(MustDate("2028-02-28"), 1, lookupOf(c))
+	if d.String() != "2028-03-01" {
+		t.Fatalf("with 2028-02-29 a holiday: %s, want 2028-03-01", d)
+	}
+}
