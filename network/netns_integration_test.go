@@ -90,7 +90,7 @@ func TestTwoHosts(t *testing.T) {
 	run := filepath.Join(dir, "net")
 	topo := filepath.Join(dir, "two-host.yaml")
 	yml := fmt.Sprintf(`name: credit-two-host
-basePort: 47050
+basePort: 2050
 orderers: {consensus: raft, count: 1, host: %[1]s}
 counties:
   - {code: "330782", name: 义乌市, host: %[1]s}
