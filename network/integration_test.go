@@ -390,6 +390,35 @@ func TestNetworkLifecycle(t *testing.T) {
 	t.Logf("stopped pids %v", pids)
 }
 
+// TestFabricVersion: the binaries make fabric builds say the version they
+// were built from (build-fabric.sh stamps it with -X …/metadata.Version;
+// unstamped, Fabric says "latest").
+func TestFabricVersion(t *testing.T) {
+	fabric := fabricDir(t)
+	const want = "3.1.1"
+	if network.FabricVersion != want {
+		t.Errorf("network.FabricVersion = %q, want %q", network.FabricVersion, want)
+	}
+	for _, bin := range []string{"peer", "orderer"} {
+		cmd := exec.Command(filepath.Join(fabric, "bin", bin), "version")
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "FABRIC_CFG_PATH=" + filepath.Join(fabric, "config")}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s version: %v: %s", bin, err, out)
+		}
+		var got string
+		for _, l := range strings.Split(string(out), "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "Version:"); ok {
+				got = strings.TrimSpace(v)
+				break
+			}
+		}
+		if got != want {
+			t.Errorf("%s version says Version %q, want %q:\n%s", bin, got, want, out)
+		}
+	}
+}
+
 // TestBFTNetwork: the BFT option (four SmartBFT orderers, channel V3_0)
 // comes up, commits the chaincode, orders a transaction and goes down.
 func TestBFTNetwork(t *testing.T) {
