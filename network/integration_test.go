@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -202,8 +203,9 @@ func ourProcesses(dir string) []string {
 // TestNetworkLifecycle is issue 3's acceptance test: up from nothing, the
 // chaincode deployed, a commitment recorded in one county and read from
 // another county's peer with Fabric's own CLI, a cross-county repair
-// completion refused by the chaincode, a peer restarted and caught up, and
-// nothing of ours left after down.
+// completion refused by the chaincode, a peer restarted and caught up,
+// nothing of ours left after down, and the whole network up again with its
+// ledger kept.
 func TestNetworkLifecycle(t *testing.T) {
 	fabric := fabricDir(t)
 	cc := buildBinary(t, "../chaincode/cmd/creditcc")
@@ -342,8 +344,9 @@ func TestNetworkLifecycle(t *testing.T) {
 	}
 	peersCLI := []*peerCLI{officerA, officerB, auditorC}
 	deadline := time.Now().Add(60 * time.Second)
+	var hs []uint64
 	for {
-		var hs []uint64
+		hs = hs[:0]
 		for _, c := range peersCLI {
 			h, err := c.height()
 			if err != nil {
@@ -363,6 +366,26 @@ func TestNetworkLifecycle(t *testing.T) {
 	if got, err := auditorC.query("GetRecord", map[string]string{"kind": "commitment", "id": "net-cm-2"}); err != nil || !strings.Contains(got, "net-cm-2") {
 		t.Fatalf("restarted peer lacks the record written while it was down: %s (%v)", got, err)
 	}
+
+	// What a kept ledger must still show after the whole network is
+	// brought down and up again (step 7): the records as every county's
+	// peer reads them, the height, and the ledger files themselves.
+	recordIDs := []string{"net-cm-1", "net-cm-2"}
+	readRecords := func() map[string]string {
+		t.Helper()
+		m := map[string]string{}
+		for _, c := range peersCLI {
+			for _, id := range recordIDs {
+				got, err := c.query("GetRecord", map[string]string{"kind": "commitment", "id": id})
+				if err != nil {
+					t.Fatalf("GetRecord %s on %s: %v", id, c.peer.Address(), err)
+				}
+				m[c.county.Code+" "+id] = strings.TrimSpace(got)
+			}
+		}
+		return m
+	}
+	recordsBefore, heightBefore, filesBefore := readRecords(), hs[0], ledgerFiles(t, n)
 
 	// 6. Down: every process stopped, no PID file, nothing of ours alive.
 	var pids []int
@@ -388,6 +411,103 @@ func TestNetworkLifecycle(t *testing.T) {
 		t.Errorf("pid files left: %v", ents)
 	}
 	t.Logf("stopped pids %v", pids)
+
+	// 7. The whole network up again on the same run folder: every node
+	// resumes from its own data folder. The ledger files are the same
+	// files (same inode, not shorter), no peer created its ledger again
+	// from the genesis block and no orderer joined the channel again
+	// (both would happen, and the ledger be refetched from the ordering
+	// service, if a data folder had been lost: up re-joins a node that
+	// does not list the channel), and every county's peer reads the same
+	// records at a height at least the old one.
+	start = time.Now()
+	downed = false
+	if _, err := network.Up(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("up after down: %.1fs", time.Since(start).Seconds())
+	filesAfter := ledgerFiles(t, n)
+	for name, b := range filesBefore {
+		if a := filesAfter[name]; a.ino != b.ino || a.size < b.size {
+			t.Errorf("%s: ledger file was %+v before down, is %+v after up: rebuilt, not kept", name, b, a)
+		}
+	}
+	for _, p := range n.T.PeerNodes() {
+		if k := countInFile(t, n.LogFile(p.ProcName()), "Created ledger ["+n.T.Channel+"] with genesis block"); k != 1 {
+			t.Errorf("%s created its channel ledger %d times, want once (before the restart)", p.ProcName(), k)
+		}
+	}
+	for _, o := range n.T.OrdererNodes() {
+		if k := countInFile(t, n.LogFile(o.Name), "Joining channel"); k != 1 {
+			t.Errorf("%s joined the channel %d times, want once (before the restart)", o.Name, k)
+		}
+	}
+	for _, c := range peersCLI {
+		h, err := c.height()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h < heightBefore {
+			t.Errorf("%s: height %d after up, %d before down", c.peer.Address(), h, heightBefore)
+		}
+	}
+	recordsAfter := readRecords()
+	for k, b := range recordsBefore {
+		if a := recordsAfter[k]; a != b {
+			t.Errorf("record %s before down:\n%s\nafter up:\n%s", k, b, a)
+		}
+	}
+	if _, err := network.Down(ctx, dir, testWriter{t}); err != nil {
+		t.Fatal(err)
+	}
+	downed = true
+	if left := ourProcesses(dir); len(left) != 0 {
+		t.Errorf("processes left after the second down:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// ledgerFile identifies a ledger's first block file on disk.
+type ledgerFile struct {
+	ino  uint64
+	size int64
+}
+
+// ledgerFiles returns the first block file of the channel's ledger of
+// every peer and orderer, by process name.
+func ledgerFiles(t *testing.T, n *network.Network) map[string]ledgerFile {
+	t.Helper()
+	paths := map[string]string{}
+	for _, p := range n.T.PeerNodes() {
+		paths[p.ProcName()] = filepath.Join(n.DataDir(p.ProcName()), "ledgersData", "chains", "chains", n.T.Channel, "blockfile_000000")
+	}
+	for _, o := range n.T.OrdererNodes() {
+		paths[o.Name] = filepath.Join(n.DataDir(o.Name), "chains", n.T.Channel, "blockfile_000000")
+	}
+	m := map[string]ledgerFile{}
+	for name, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatalf("%s ledger: %v", name, err)
+		}
+		m[name] = ledgerFile{ino: fi.Sys().(*syscall.Stat_t).Ino, size: fi.Size()}
+	}
+	return m
+}
+
+// countInFile counts the lines of a file that contain s.
+func countInFile(t *testing.T, path, s string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, s) {
+			k++
+		}
+	}
+	return k
 }
 
 // TestFabricVersion: the binaries make fabric builds say the version they
