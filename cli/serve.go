@@ -129,6 +129,7 @@ func newCertServer(l cert.Ledger, trust *cert.TrustRoots, index func() (indexRea
 //	POST /verify                verify the form's certificate: the verdict and the content
 //	GET  /verify?id=&digest=    the QR link: look the certificate up on the ledger
 //	GET  /verify?c=<JWS>        verify a certificate carried in the link (online)
+//	POST /scan                  an image of the QR code (field qr, and asOf): answered as its link
 //	GET  /dashboard?county=&asOf=&month=   a county's dashboard from the index
 //	POST /api/verify?asOf=      the certificate as the body, the report as JSON (online)
 //	GET  /static/style.css      the style sheet
@@ -140,6 +141,7 @@ func (s *certServer) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	mux.HandleFunc("GET /verify", s.handleVerifyLink)
 	mux.HandleFunc("POST /verify", s.handleVerifyForm)
+	mux.HandleFunc("POST /scan", s.handleScan)
 	mux.HandleFunc("GET /dashboard", s.handleDashboard)
 	mux.HandleFunc("POST /api/verify", s.handleAPIVerify)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
@@ -417,8 +419,7 @@ func (s *certServer) handleVerifyLink(w http.ResponseWriter, r *http.Request) {
 	case q.Get("c") != "":
 		s.renderReport(w, r, s.verifyOnline(r.Context(), strings.TrimSpace(q.Get("c")), asOf))
 	case q.Get("id") != "" || q.Get("digest") != "":
-		lr := s.lookup(r.Context(), q.Get("id"), q.Get("digest"), asOf)
-		render(w, http.StatusOK, "lookup", lookupPage{pageBase: s.base("二维码核验"), Lookup: lr, Counties: s.countyName})
+		s.renderLookup(w, r, q.Get("id"), q.Get("digest"), asOf)
 	default:
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	}
@@ -477,7 +478,7 @@ func NewCmdServe(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
 	opts := &ServeOptions{Base: f.base()}
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:8088] [--index-dir DIR | --index-server URL] [--trust FILE] [--no-ledger]",
-		Short: "Web page for auditors: verify a certificate (paste, upload, QR link) and a county's dashboard",
+		Short: "Web page for auditors: verify a certificate (paste, upload, scan, QR link) and a county's dashboard",
 		Long: `Serve the verification page for auditors at --addr:
 
   /            paste a certificate or upload its file (.jws), choose online
@@ -486,6 +487,10 @@ func NewCmdServe(f *Factory, runF func(*ServeOptions) error) *cobra.Command {
   /verify?id=…&digest=…   the QR link of a printed certificate: looks the
                certificate up on the ledger (anchor, issuing transaction,
                status now) and shows its content with Chinese labels
+  /scan        the form's other part: upload a scan or photo (PNG or JPEG,
+               up to 10 MiB and 25 megapixels) of the printed certificate
+               or of its QR code; the server reads the QR code and answers
+               as its link
   /dashboard   a county's black list, overdue commitments, repairs awaiting
                decision and indicators, from the index (--index-dir, or a
                running index serve with --index-server)
