@@ -2,11 +2,11 @@ package cli
 
 import (
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,8 +44,9 @@ type IdentityIssueOptions struct {
 	Days    int
 	// Without a profile: the county CA and MSP ID, and where to write.
 	CACert, CAKey, TLSCACert, MSPID, Out string
-	Output                               string // "" or "json"
-	Now                                  func() time.Time
+	// Output and Lang are the global -o and --lang.
+	Output, Lang string
+	Now          func() time.Time
 }
 
 // NewCmdIdentityIssue builds `identity issue`.
@@ -58,11 +59,8 @@ func NewCmdIdentityIssue(f *Factory, runF func(*IdentityIssueOptions) error) *co
   creditctl identity issue --county 330182 --name reviewer --role auditor
   creditctl identity issue --name clerk2 --role officer --dept tax \
       --ca-cert ca/ca-cert.pem --ca-key ca/priv_sk --msp-id County330782MSP --out clerk2/msp`,
-		Args: cobra.NoArgs,
+		Args: usageArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
-			if opts.Output != "" && opts.Output != "json" {
-				return &UsageError{Err: fmt.Errorf("-o %q: the only output format is json", opts.Output)}
-			}
 			offline := opts.CACert != "" || opts.CAKey != "" || opts.MSPID != ""
 			if offline && (opts.CACert == "" || opts.CAKey == "" || opts.MSPID == "" || opts.Out == "") {
 				return &UsageError{Err: errors.New("without a profile, --ca-cert, --ca-key, --msp-id and --out are all required")}
@@ -75,6 +73,10 @@ func NewCmdIdentityIssue(f *Factory, runF func(*IdentityIssueOptions) error) *co
 			}
 			if opts.Days < 0 {
 				return &UsageError{Err: fmt.Errorf("--days %d: must be positive", opts.Days)}
+			}
+			var err error
+			if opts.Output, opts.Lang, err = f.outputSettings(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -94,7 +96,6 @@ func NewCmdIdentityIssue(f *Factory, runF func(*IdentityIssueOptions) error) *co
 	fl.StringVar(&opts.TLSCACert, "tls-ca-cert", "", "county TLS CA certificate for tlscacerts/ (optional)")
 	fl.StringVar(&opts.MSPID, "msp-id", "", "MSP ID, e.g. County330782MSP (instead of the profile)")
 	fl.StringVar(&opts.Out, "out", "", "MSP folder to write (default: <usersDir>/<name>@<org domain>/msp)")
-	fl.StringVarP(&opts.Output, "output", "o", "", "output format: json")
 	return cmd
 }
 
@@ -146,22 +147,66 @@ func runIdentityIssue(o *IdentityIssueOptions) error {
 		return err
 	}
 	info.MSPID = mspID
-	if o.Output == "json" {
-		return writeIdentityJSON(o.IO, out, info)
-	}
 	fmt.Fprintf(o.IO.ErrOut, "issued %s (%s, role %s%s) valid until %s\n", o.Name, mspID, o.Role,
 		map[bool]string{true: ", dept " + o.Dept, false: ""}[o.Dept != ""], info.NotAfter.Format(time.DateOnly))
-	fmt.Fprintln(o.IO.Out, out)
-	return nil
+	return writeIdentity(NewPrinter(o.IO, o.Output, o.Lang), IdentityResult{MSPDir: out, Info: info}, "", o.Now())
 }
 
-func writeIdentityJSON(io *IOStreams, dir string, info *identity.Info) error {
-	enc := json.NewEncoder(io.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(struct {
-		MSPDir string `json:"mspDir"`
-		*identity.Info
-	}{dir, info})
+// IdentityResult is what identity issue and identity show print
+// (docs/OPERATOR.md): the MSP folder and what its certificate says. In
+// JSON the certificate's fields sit beside "mspDir"; show adds
+// "mspIdVerified" (whether a county CA of the profile signed it).
+type IdentityResult struct {
+	MSPDir   string `json:"mspDir"`
+	Verified *bool  `json:"mspIdVerified,omitempty"`
+	*identity.Info
+}
+
+// writeIdentity prints an identity: its JSON, or one field per line with
+// the JSON keys (source, if any, says where the MSP ID came from).
+func writeIdentity(p *Printer, r IdentityResult, source string, now time.Time) error {
+	if p.JSON() {
+		return p.WriteJSON(r)
+	}
+	info := r.Info
+	mspID := info.MSPID
+	if mspID == "" {
+		mspID = "unknown"
+	}
+	rows := [][]string{{"mspId", mspID}}
+	if source != "" {
+		rows = append(rows, []string{"mspIdSource", source})
+	}
+	role := "none (read only)"
+	if info.Role != "" {
+		role = info.Role
+	}
+	dept := info.Dept
+	if dept == "" {
+		dept = "-"
+	}
+	left := info.NotAfter.Sub(now)
+	state := fmt.Sprintf("expires in %d days", int(math.Round(left.Hours()/24)))
+	if left <= 0 {
+		state = "EXPIRED"
+	}
+	rows = append(rows,
+		[]string{"subject", info.Subject},
+		[]string{"ous", strings.Join(info.OUs, ", ")},
+		[]string{"role", role},
+		[]string{"roleSource", map[string]string{"attribute": "attribute", "nodeou": "NodeOU admin", "": "-"}[info.RoleSource]},
+		[]string{"dept", dept},
+		[]string{"enrollmentId", info.EnrollmentID},
+		[]string{"notBefore", info.NotBefore.Format(time.RFC3339)},
+		[]string{"notAfter", info.NotAfter.Format(time.RFC3339)},
+		[]string{"validity", state},
+		[]string{"issuer", info.Issuer},
+		[]string{"mspDir", r.MSPDir},
+	)
+	for _, r := range rows {
+		r[0] = p.Label(r[0])
+	}
+	return p.Table(nil, rows)
 }
 
 // IdentityShowOptions are the inputs of `identity show`.
@@ -170,8 +215,9 @@ type IdentityShowOptions struct {
 	Dir        string
 	Profile    string
 	ProfileSet bool
-	Output     string
-	Now        func() time.Time
+	// Output and Lang are the global -o and --lang.
+	Output, Lang string
+	Now          func() time.Time
 }
 
 // NewCmdIdentityShow builds `identity show`.
@@ -183,7 +229,11 @@ func NewCmdIdentityShow(f *Factory, runF func(*IdentityShowOptions) error) *cobr
 		Long: `Print what an MSP folder's certificate says: subject, role and department
 (from the Fabric attribute extension, or "admin" from the NodeOU of a cryptogen
 Admin@), validity. The MSP ID is found by checking the certificate's signature
-against the counties' CA certificates in the profile.`,
+against the counties' CA certificates in the profile (mspIdSource, and
+mspIdVerified in -o json, say whether one signed it).`,
+		Example: `  creditctl identity show .run/net/crypto/peerOrganizations/c330782.credit.local/users/clerk1@c330782.credit.local/msp
+  creditctl identity show clerk2/msp --profile /srv/credit/network.json -o json
+  creditctl identity show clerk2/msp -o plain | awk -F'\t' '$1 == "notAfter" {print $2}'`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return &UsageError{Err: fmt.Errorf("identity show takes one MSP folder, got %d arguments", len(args))}
@@ -193,8 +243,9 @@ against the counties' CA certificates in the profile.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Dir = args[0]
 			opts.ProfileSet = cmd.Flags().Changed("profile") || os.Getenv(envProfile) != ""
-			if opts.Output != "" && opts.Output != "json" {
-				return &UsageError{Err: fmt.Errorf("-o %q: the only output format is json", opts.Output)}
+			var err error
+			if opts.Output, opts.Lang, err = f.outputSettings(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -203,9 +254,12 @@ against the counties' CA certificates in the profile.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Profile, "profile", defaultProfilePath(), "network profile, to find the MSP ID (env "+envProfile+")")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "output format: json")
 	return cmd
 }
+
+// sourceVerified is identity show's mspIdSource when a county CA of the
+// profile signed the certificate.
+const sourceVerified = "verified against the profile's county CA"
 
 // mspIDFromProfile finds the county whose CA signed cert.
 func mspIDFromProfile(p *network.Profile, cert *x509.Certificate) string {
@@ -230,7 +284,7 @@ func runIdentityShow(o *IdentityShowOptions) error {
 	if err != nil {
 		return fmt.Errorf("show identity: %w", err)
 	}
-	source := "verified against the profile's county CA"
+	source := sourceVerified
 	p, perr := network.LoadProfile(o.Profile)
 	if perr != nil && o.ProfileSet {
 		return fmt.Errorf("show identity: %w", perr)
@@ -240,39 +294,13 @@ func runIdentityShow(o *IdentityShowOptions) error {
 	}
 	if info.MSPID == "" {
 		source = "not verified: no county CA in the profile signed it"
+		if perr != nil {
+			source = "not verified: no profile to check it against"
+		}
 		if len(info.Organization) == 1 {
 			info.MSPID, source = info.Organization[0], "from the subject's O, not verified"
 		}
 	}
-	if o.Output == "json" {
-		return writeIdentityJSON(o.IO, o.Dir, info)
-	}
-	w := o.IO.Out
-	mspID := info.MSPID
-	if mspID == "" {
-		mspID = "unknown"
-	}
-	fmt.Fprintf(w, "MSP ID:      %s (%s)\n", mspID, source)
-	fmt.Fprintf(w, "Subject:     %s\n", info.Subject)
-	role := "none (read only)"
-	if info.Role != "" {
-		role = info.Role + " (" + map[string]string{"attribute": "attribute", "nodeou": "NodeOU admin"}[info.RoleSource] + ")"
-	}
-	fmt.Fprintf(w, "Role:        %s\n", role)
-	dept := info.Dept
-	if dept == "" {
-		dept = "-"
-	}
-	fmt.Fprintf(w, "Dept:        %s\n", dept)
-	if info.EnrollmentID != "" {
-		fmt.Fprintf(w, "Enrollment:  %s\n", info.EnrollmentID)
-	}
-	left := info.NotAfter.Sub(o.Now())
-	state := fmt.Sprintf("expires in %d days", int(math.Round(left.Hours()/24)))
-	if left <= 0 {
-		state = "EXPIRED"
-	}
-	fmt.Fprintf(w, "Valid:       %s to %s (%s)\n", info.NotBefore.Format(time.RFC3339), info.NotAfter.Format(time.RFC3339), state)
-	fmt.Fprintf(w, "Issuer:      %s\n", info.Issuer)
-	return nil
+	verified := source == sourceVerified
+	return writeIdentity(NewPrinter(o.IO, o.Output, o.Lang), IdentityResult{MSPDir: o.Dir, Verified: &verified, Info: info}, source, o.Now())
 }

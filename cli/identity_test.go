@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/countycredit/creditledger/network"
 	"github.com/countycredit/creditledger/network/identity"
 )
@@ -53,24 +55,51 @@ func TestIdentityIssueFlags(t *testing.T) {
 		args []string
 		exit int
 	}{
-		{"county form", []string{"--county", "330782", "--name", "clerk1", "--role", "officer", "--dept", "market"}, ExitOK},
-		{"offline form", []string{"--name", "c", "--role", "auditor", "--ca-cert", "a", "--ca-key", "b", "--msp-id", "M", "--out", "o"}, ExitOK},
-		{"no county", []string{"--name", "clerk1", "--role", "officer"}, ExitUsage},
-		{"offline without out", []string{"--name", "c", "--role", "auditor", "--ca-cert", "a", "--ca-key", "b", "--msp-id", "M"}, ExitUsage},
-		{"no name", []string{"--county", "330782", "--role", "officer"}, ExitUsage},
-		{"bad output", []string{"--county", "330782", "--name", "n", "--role", "auditor", "-o", "xml"}, ExitUsage},
+		{"county form", []string{"issue", "--county", "330782", "--name", "clerk1", "--role", "officer", "--dept", "market"}, ExitOK},
+		{"offline form", []string{"issue", "--name", "c", "--role", "auditor", "--ca-cert", "a", "--ca-key", "b", "--msp-id", "M", "--out", "o"}, ExitOK},
+		{"global output", []string{"-o", "table", "issue", "--county", "330782", "--name", "n", "--role", "auditor"}, ExitOK},
+		{"no county", []string{"issue", "--name", "clerk1", "--role", "officer"}, ExitUsage},
+		{"offline without out", []string{"issue", "--name", "c", "--role", "auditor", "--ca-cert", "a", "--ca-key", "b", "--msp-id", "M"}, ExitUsage},
+		{"no name", []string{"issue", "--county", "330782", "--role", "officer"}, ExitUsage},
+		{"bad output", []string{"issue", "--county", "330782", "--name", "n", "--role", "auditor", "-o", "xml"}, ExitUsage},
+		{"extra argument", []string{"issue", "--county", "330782", "--name", "n", "--role", "auditor", "now"}, ExitUsage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ios, _, _, _ := Test()
-			cmd := NewCmdIdentityIssue(&Factory{IO: ios}, func(*IdentityIssueOptions) error { return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(ios.Out)
-			cmd.SetErr(ios.ErrOut)
-			if code := ExitCode(cmd.Execute()); code != tt.exit {
-				t.Fatalf("exit = %d, want %d", code, tt.exit)
+			err := parse(t, func(f *Factory) *cobra.Command {
+				return NewCmdIdentityIssue(f, func(*IdentityIssueOptions) error { return nil })
+			}, tt.args...)
+			if code := ExitCode(err); code != tt.exit {
+				t.Fatalf("exit = %d (%v), want %d", code, err, tt.exit)
 			}
 		})
+	}
+}
+
+// TestIdentityVerbsHonourTheGlobalOutput: -o table, plain and json, and
+// --lang, reach issue and show (they once had a json-only -o of their own).
+func TestIdentityVerbsHonourTheGlobalOutput(t *testing.T) {
+	for _, format := range []string{OutputTable, OutputPlain, OutputJSON} {
+		var issue *IdentityIssueOptions
+		err := parse(t, func(f *Factory) *cobra.Command {
+			return NewCmdIdentityIssue(f, func(o *IdentityIssueOptions) error { issue = o; return nil })
+		}, "issue", "--county", "330782", "--name", "n", "--role", "auditor", "-o", format, "--lang", "zh")
+		if err != nil || issue.Output != format || issue.Lang != "zh" {
+			t.Errorf("issue -o %s: err %v, opts %+v", format, err, issue)
+		}
+		var show *IdentityShowOptions
+		err = parse(t, func(f *Factory) *cobra.Command {
+			return NewCmdIdentityShow(f, func(o *IdentityShowOptions) error { show = o; return nil })
+		}, "-o", format, "show", "some/msp")
+		if err != nil || show.Output != format || show.Dir != "some/msp" {
+			t.Errorf("show -o %s: err %v, opts %+v", format, err, show)
+		}
+	}
+	err := parse(t, func(f *Factory) *cobra.Command {
+		return NewCmdIdentityShow(f, func(*IdentityShowOptions) error { return nil })
+	}, "show", "some/msp", "-o", "yaml")
+	if ExitCode(err) != ExitUsage {
+		t.Errorf("show -o yaml: exit %d (%v), want %d", ExitCode(err), err, ExitUsage)
 	}
 }
 
@@ -84,8 +113,10 @@ func TestIdentityIssueAndShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := county.UserMSPDir("clerk1")
-	if strings.TrimSpace(out.String()) != dir {
-		t.Errorf("stdout = %q, want %s", out, dir)
+	for _, w := range []string{"mspId\tCounty330782MSP\n", "role\tofficer\n", "mspDir\t" + dir + "\n", "validity\texpires in 30 days\n"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("issue output lacks %q:\n%s", w, out)
+		}
 	}
 	// Issuing again is refused: exit 5, nothing changed.
 	if err := runIdentityIssue(o); ExitCode(err) != ExitExists {
@@ -93,22 +124,33 @@ func TestIdentityIssueAndShow(t *testing.T) {
 	}
 
 	ios, _, out, _ = Test()
-	if err := runIdentityShow(&IdentityShowOptions{IO: ios, Dir: dir, Profile: profile, Now: time.Now}); err != nil {
+	if err := runIdentityShow(&IdentityShowOptions{IO: ios, Dir: dir, Profile: profile, Output: OutputTable, Now: time.Now}); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"MSP ID:      County330782MSP (verified", "Role:        officer (attribute)", "Dept:        market", "CN=clerk1", "expires in 30 days"} {
+	for _, w := range []string{"mspId         County330782MSP\n", "mspIdSource   verified against the profile's county CA\n",
+		"role          officer\n", "roleSource    attribute\n", "dept          market\n", "CN=clerk1", "validity      expires in 30 days\n"} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("show lacks %q:\n%s", w, out)
 		}
 	}
 	ios, _, out, _ = Test()
-	if err := runIdentityShow(&IdentityShowOptions{IO: ios, Dir: dir, Profile: profile, Output: "json", Now: time.Now}); err != nil {
+	if err := runIdentityShow(&IdentityShowOptions{IO: ios, Dir: dir, Profile: profile, Output: OutputPlain, Now: time.Now}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "\ndept\tmarket\n") || strings.Contains(out.String(), "  ") {
+		t.Errorf("plain show:\n%s", out)
+	}
+	ios, _, out, _ = Test()
+	if err := runIdentityShow(&IdentityShowOptions{IO: ios, Dir: dir, Profile: profile, Output: OutputJSON, Now: time.Now}); err != nil {
 		t.Fatal(err)
 	}
 	var v struct {
 		MSPID, Role, Dept, MSPDir string
+		MSPIDVerified             *bool `json:"mspIdVerified"`
+		NotAfter                  time.Time
 	}
-	if err := json.Unmarshal(out.Bytes(), &v); err != nil || v.MSPID != "County330782MSP" || v.Role != "officer" || v.Dept != "market" || v.MSPDir != dir {
+	if err := json.Unmarshal(out.Bytes(), &v); err != nil || v.MSPID != "County330782MSP" || v.Role != "officer" || v.Dept != "market" || v.MSPDir != dir ||
+		v.MSPIDVerified == nil || !*v.MSPIDVerified || time.Until(v.NotAfter) < 29*24*time.Hour {
 		t.Errorf("json = %s (%v)", out, err)
 	}
 }
@@ -151,8 +193,15 @@ func TestIdentityShowWithoutProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "County330782MSP (from the subject's O, not verified)") || !strings.Contains(out.String(), "Dept:        -") {
+	if !strings.Contains(out.String(), "mspId\tCounty330782MSP\nmspIdSource\tfrom the subject's O, not verified\n") || !strings.Contains(out.String(), "\ndept\t-\n") {
 		t.Errorf("show:\n%s", out)
+	}
+	ios, _, out, _ = Test()
+	if err := runIdentityShow(&IdentityShowOptions{IO: ios, Dir: dir, Output: OutputJSON, Now: time.Now}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"mspIdVerified": false`) {
+		t.Errorf("json:\n%s", out)
 	}
 	// An explicitly named profile that cannot be read is an error.
 	err = runIdentityShow(&IdentityShowOptions{IO: ios, Dir: dir, Profile: "/none.json", ProfileSet: true, Now: time.Now})

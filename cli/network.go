@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -149,14 +148,19 @@ type NetworkUpOptions struct {
 	Hosts           []string
 	StartOnly       bool
 	FreePorts       bool // on creation, shift the base port until every port is free
-	// Up and Calendars are dependencies, replaced in tests.
+	// Output and Lang are the global -o and --lang ("" output = table on a
+	// terminal, plain otherwise).
+	Output, Lang string
+	// Up, Status and Calendars are dependencies, replaced in tests. Status
+	// reports the network as Up left it.
 	Up        func(context.Context, network.Options) (*network.Network, error)
+	Status    func(context.Context, *network.Network) (*network.Status, error)
 	Calendars func() ([]json.RawMessage, error)
 }
 
 // NewCmdNetworkUp builds `network up`.
 func NewCmdNetworkUp(f *Factory, runF func(*NetworkUpOptions) error) *cobra.Command {
-	opts := &NetworkUpOptions{IO: f.IO, Up: network.Up, Calendars: shippedCalendars}
+	opts := &NetworkUpOptions{IO: f.IO, Up: network.Up, Status: upStatus, Calendars: shippedCalendars}
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Bring the network up, or repair it: only what is missing is done",
@@ -164,12 +168,23 @@ func NewCmdNetworkUp(f *Factory, runF func(*NetworkUpOptions) error) *cobra.Comm
 generate crypto material, staff identities and the genesis block (once), start
 the orderers, peers and chaincode servers that are not running, join the
 channel, install, approve and commit the chaincode, register every county and
-install the shipped calendars. Ledgers are kept.`,
-		Args: cobra.NoArgs,
+install the shipped calendars. Ledgers are kept.
+
+Progress goes to stderr. At the end it prints every node of the network as
+up left it (process, PID, health, height) and the profile it wrote;
+-o json prints the same as network status -o json, plus "profile".`,
+		Example: `  creditctl network up
+  creditctl network up --run /tmp/testnet --base-port 37050 --free-ports -o json
+  creditctl network up --topology two-host.yaml --host 10.0.0.1 --start-only`,
+		Args: usageArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.TopologySet = opts.TopologySet || cmd.Flags().Changed("topology")
 			if opts.BasePort < 0 {
 				return &UsageError{Err: fmt.Errorf("--base-port %d: must be positive", opts.BasePort)}
+			}
+			var err error
+			if opts.Output, opts.Lang, err = f.outputSettings(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -189,6 +204,8 @@ install the shipped calendars. Ledgers are kept.`,
 	cmd.Flags().BoolVar(&opts.FreePorts, "free-ports", false, "for a new run folder: move the base port up in steps of 1000 until all its ports are free (throw-away test networks)")
 	return cmd
 }
+
+func upStatus(ctx context.Context, n *network.Network) (*network.Status, error) { return n.Status(ctx) }
 
 // shippedCalendars are the chaincode's built-in calendars, installed by up.
 func shippedCalendars() ([]json.RawMessage, error) {
@@ -260,14 +277,96 @@ func runNetworkUp(o *NetworkUpOptions) error {
 		}
 		return err
 	}
-	fmt.Fprintln(o.IO.Out, n.ProfilePath())
-	return nil
+	st, err := o.Status(ctx, n)
+	if err != nil {
+		return fmt.Errorf("network up: it is up, but its status could not be read: %w", err)
+	}
+	p := NewPrinter(o.IO, o.Output, o.Lang)
+	res := NetworkUpResult{Profile: n.ProfilePath(), Status: st}
+	if p.JSON() {
+		return p.WriteJSON(res)
+	}
+	return writeStatus(p, st, []string{"profile", res.Profile})
+}
+
+// NetworkUpResult is what network up prints (docs/OPERATOR.md): the
+// profile it wrote and the network's status as up left it. In JSON the
+// status's fields sit beside "profile".
+type NetworkUpResult struct {
+	Profile string `json:"profile"`
+	*network.Status
+}
+
+// outputSettings resolves the global -o and --lang for the commands that
+// read no ledger (network, identity); called after flag parsing.
+func (f *Factory) outputSettings() (output, lang string, err error) {
+	s, err := f.Settings()
+	if err != nil {
+		return "", "", err
+	}
+	return s.Output, s.Lang, nil
 }
 
 // NetworkDownOptions are the inputs of `network down` and `network clean`.
 type NetworkDownOptions struct {
 	IO     *IOStreams
 	RunDir string
+	// Output and Lang are the global -o and --lang.
+	Output, Lang string
+}
+
+// NetworkDownResult is what network down prints (docs/OPERATOR.md): every
+// process a PID file of the run folder named, sorted by name, and what
+// was done to it.
+type NetworkDownResult struct {
+	RunFolder string           `json:"runFolder"`
+	Nodes     []NetworkStopped `json:"nodes"`
+}
+
+// NetworkStopped is one process down found.
+type NetworkStopped struct {
+	Name string `json:"name"`
+	PID  int    `json:"pid"`
+	// Action is "stopped" (SIGTERM), "killed" (did not stop within the
+	// grace period: SIGKILL) or "stale" (the PID file's process was gone;
+	// only the file was removed).
+	Action string `json:"action"`
+}
+
+// NetworkCleanResult is what network clean prints: what it stopped, and
+// whether it removed the run folder (false when there was none).
+type NetworkCleanResult struct {
+	NetworkDownResult
+	Removed bool `json:"removed"`
+}
+
+func downResult(dir string, res []network.StopResult) NetworkDownResult {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	out := NetworkDownResult{RunFolder: dir, Nodes: []NetworkStopped{}}
+	for _, r := range res {
+		out.Nodes = append(out.Nodes, NetworkStopped{Name: r.Name, PID: r.PID, Action: r.Action})
+	}
+	return out
+}
+
+// writeStopped prints down's and clean's result: a row per process, then
+// the run folder (and, for clean, whether it was removed).
+func writeStopped(p *Printer, r NetworkDownResult, extra ...[]string) error {
+	if len(r.Nodes) > 0 {
+		rows := make([][]string, 0, len(r.Nodes))
+		for _, n := range r.Nodes {
+			rows = append(rows, []string{n.Name, strconv.Itoa(n.PID), n.Action})
+		}
+		if err := p.Table([]string{p.Label("node"), p.Label("pid"), p.Label("action")}, rows); err != nil {
+			return err
+		}
+		if p.Format == OutputTable {
+			fmt.Fprintln(p.IO.Out)
+		}
+	}
+	return p.Table(nil, append([][]string{{p.Label("runFolder"), r.RunFolder}}, extra...))
 }
 
 // NewCmdNetworkDown builds `network down`.
@@ -276,8 +375,19 @@ func NewCmdNetworkDown(f *Factory, runF func(*NetworkDownOptions) error) *cobra.
 	cmd := &cobra.Command{
 		Use:   "down",
 		Short: "Stop every process the run folder started (and only those); keep the ledgers",
-		Args:  cobra.NoArgs,
+		Long: `Stop the chaincode servers, then the peers, then the orderers that the run
+folder's PID files name, and only those (a PID reused by another program is
+never signalled). Ledgers, crypto material and logs stay: network up starts
+them again. It prints each process with its PID and what was done
+(stopped, killed after the 15 s grace period, or stale: already gone).`,
+		Example: `  creditctl network down
+  creditctl network down --run /tmp/testnet -o json`,
+		Args: usageArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
+			var err error
+			if opts.Output, opts.Lang, err = f.outputSettings(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -298,7 +408,12 @@ func runNetworkDown(o *NetworkDownOptions) error {
 	if len(res) == 0 {
 		fmt.Fprintf(o.IO.ErrOut, "network: nothing running from %s\n", o.RunDir)
 	}
-	return nil
+	p := NewPrinter(o.IO, o.Output, o.Lang)
+	r := downResult(o.RunDir, res)
+	if p.JSON() {
+		return p.WriteJSON(r)
+	}
+	return writeStopped(p, r)
 }
 
 // NewCmdNetworkClean builds `network clean`.
@@ -307,26 +422,56 @@ func NewCmdNetworkClean(f *Factory, runF func(*NetworkDownOptions) error) *cobra
 	cmd := &cobra.Command{
 		Use:   "clean",
 		Short: "Stop the network and delete its run folder: ledgers, crypto material, logs",
-		Args:  cobra.NoArgs,
+		Long: `Stop the network as network down does, then delete the run folder. A folder
+that does not look like a run folder (no config/topology.yaml, network.json
+or pids/) is refused, so a mistyped path is never wiped.`,
+		Example: `  creditctl network clean
+  creditctl network clean --run /tmp/testnet -o json`,
+		Args: usageArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
+			var err error
+			if opts.Output, opts.Lang, err = f.outputSettings(); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(opts)
 			}
-			if !fileExists(opts.RunDir) {
-				fmt.Fprintf(opts.IO.ErrOut, "network: nothing to remove: %s does not exist\n", opts.RunDir)
-				return nil
-			}
-			ctx, cancel := signalContext()
-			defer cancel()
-			if err := network.Clean(ctx, opts.RunDir, opts.IO.ErrOut); err != nil {
-				return err
-			}
-			fmt.Fprintf(opts.IO.ErrOut, "network: removed %s\n", opts.RunDir)
-			return nil
+			return runNetworkClean(opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.RunDir, "run", defaultRunDir(), "run folder (env "+envRun+")")
 	return cmd
+}
+
+func runNetworkClean(o *NetworkDownOptions) error {
+	p := NewPrinter(o.IO, o.Output, o.Lang)
+	r := NetworkCleanResult{NetworkDownResult: downResult(o.RunDir, nil)}
+	if fileExists(o.RunDir) {
+		ctx, cancel := signalContext()
+		defer cancel()
+		// Down first, for its results (Clean stops through Down too, and
+		// then finds nothing). Down only acts on the folder's pids/, and a
+		// folder with pids/ passes Clean's run-folder check anyway; any
+		// other folder goes straight to Clean, which refuses it.
+		var res []network.StopResult
+		if fileExists(network.Layout{Dir: o.RunDir}.PidsDir()) {
+			var err error
+			if res, err = network.Down(ctx, o.RunDir, o.IO.ErrOut); err != nil {
+				return fmt.Errorf("network clean: %w", err)
+			}
+		}
+		if err := network.Clean(ctx, o.RunDir, o.IO.ErrOut); err != nil {
+			return err
+		}
+		r.NetworkDownResult, r.Removed = downResult(o.RunDir, res), true
+		fmt.Fprintf(o.IO.ErrOut, "network: removed %s\n", o.RunDir)
+	} else {
+		fmt.Fprintf(o.IO.ErrOut, "network: nothing to remove: %s does not exist\n", o.RunDir)
+	}
+	if p.JSON() {
+		return p.WriteJSON(r)
+	}
+	return writeStopped(p, r.NetworkDownResult, []string{p.Label("removed"), p.Value("removed", strconv.FormatBool(r.Removed))})
 }
 
 // NetworkStatusOptions are the inputs of `network status`.
@@ -334,8 +479,9 @@ type NetworkStatusOptions struct {
 	IO        *IOStreams
 	RunDir    string
 	FabricDir string
-	Output    string // "" (table) or "json"
-	Status    func(context.Context, string, string) (*network.Status, error)
+	// Output and Lang are the global -o and --lang.
+	Output, Lang string
+	Status       func(context.Context, string, string) (*network.Status, error)
 }
 
 // NewCmdNetworkStatus builds `network status`.
@@ -345,12 +491,21 @@ func NewCmdNetworkStatus(f *Factory, runF func(*NetworkStatusOptions) error) *co
 		Use:   "status",
 		Short: "Health of every node, channel height per node, chaincode committed or not",
 		Long: `Show every orderer, peer and chaincode server of the run folder: whether its
-process runs, its /healthz, and its height of the channel; and whether the
-chaincode is committed. Exits 1 when anything is not healthy.`,
-		Args: cobra.NoArgs,
+process runs, its PID, its /healthz, and its height of the channel; and
+whether the chaincode is committed. Exits 1 when anything is not healthy.
+
+-o plain prints one tab-separated line per node (node, kind, county,
+address, process, pid, health, height, note), then "field<TAB>value" lines
+(channel, chaincode, chaincodeCommitted, chaincodeSequence, healthy,
+runFolder); -o json prints the same as an object (docs/OPERATOR.md).`,
+		Example: `  creditctl network status
+  creditctl network status --run /tmp/testnet -o json
+  creditctl network status -o plain | awk -F'\t' 'NF > 2 && $7 != "OK"'   # the nodes that are not healthy`,
+		Args: usageArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
-			if opts.Output != "" && opts.Output != "json" {
-				return &UsageError{Err: fmt.Errorf("-o %q: the only output format is json", opts.Output)}
+			var err error
+			if opts.Output, opts.Lang, err = f.outputSettings(); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -360,7 +515,6 @@ chaincode is committed. Exits 1 when anything is not healthy.`,
 	}
 	cmd.Flags().StringVar(&opts.RunDir, "run", defaultRunDir(), "run folder (env "+envRun+")")
 	cmd.Flags().StringVar(&opts.FabricDir, "fabric", defaultFabricDir(), "folder with Fabric's bin/ and config/ (env "+envFabric+")")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "", "output format: json")
 	return cmd
 }
 
@@ -382,14 +536,14 @@ func runNetworkStatus(o *NetworkStatusOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Output == "json" {
-		enc := json.NewEncoder(o.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(s); err != nil {
-			return err
-		}
+	p := NewPrinter(o.IO, o.Output, o.Lang)
+	if p.JSON() {
+		err = p.WriteJSON(s)
 	} else {
-		writeStatusTable(o.IO.Out, s)
+		err = writeStatus(p, s)
+	}
+	if err != nil {
+		return err
 	}
 	if !s.Healthy {
 		return errUnhealthy
@@ -397,28 +551,37 @@ func runNetworkStatus(o *NetworkStatusOptions) error {
 	return nil
 }
 
-func writeStatusTable(w io.Writer, s *network.Status) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NODE\tKIND\tADDRESS\tPROCESS\tPID\tHEALTH\tHEIGHT\tNOTE")
+// writeStatus prints a status as table or plain: a row per node, then the
+// channel's rows (and extra rows, e.g. up's profile).
+func writeStatus(p *Printer, s *network.Status, extra ...[]string) error {
+	dash := func(v string) string {
+		if v == "" || v == "0" {
+			return "-"
+		}
+		return v
+	}
+	rows := make([][]string, 0, len(s.Nodes))
 	for _, n := range s.Nodes {
-		pid, height := "-", "-"
-		if n.PID != 0 {
-			pid = fmt.Sprint(n.PID)
-		}
-		if n.Height != 0 {
-			height = fmt.Sprint(n.Height)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Kind, n.Address, n.Process, pid, n.Health, height, n.Error)
+		rows = append(rows, []string{n.Name, n.Kind, dash(n.County), n.Address, n.Process, dash(strconv.Itoa(n.PID)),
+			n.Health, dash(strconv.FormatUint(n.Height, 10)), n.Error})
 	}
-	tw.Flush()
-	cc := "not committed"
-	if s.Committed {
-		cc = fmt.Sprintf("committed (sequence %d)", s.ChaincodeSequence)
+	var headers []string
+	for _, h := range []string{"node", "kind", "county", "address", "process", "pid", "health", "height", "note"} {
+		headers = append(headers, p.Label(h))
 	}
-	fmt.Fprintf(w, "\nchannel %s, chaincode %s: %s\n", s.Channel, s.Chaincode, cc)
-	health := "yes"
-	if !s.Healthy {
-		health = "NO"
+	if err := p.Table(headers, rows); err != nil {
+		return err
 	}
-	fmt.Fprintf(w, "healthy: %s (run folder %s)\n", health, s.Dir)
+	if p.Format == OutputTable {
+		fmt.Fprintln(p.IO.Out)
+	}
+	summary := [][]string{
+		{p.Label("channel"), s.Channel},
+		{p.Label("chaincode"), s.Chaincode},
+		{p.Label("chaincodeCommitted"), p.Value("chaincodeCommitted", strconv.FormatBool(s.Committed))},
+		{p.Label("chaincodeSequence"), strconv.Itoa(s.ChaincodeSequence)},
+		{p.Label("healthy"), p.Value("healthy", strconv.FormatBool(s.Healthy))},
+		{p.Label("runFolder"), s.Dir},
+	}
+	return p.Table(nil, append(summary, extra...))
 }
