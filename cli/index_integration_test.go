@@ -29,6 +29,7 @@ import (
 	"github.com/countycredit/creditledger/chaincode/credit"
 	"github.com/countycredit/creditledger/client"
 	"github.com/countycredit/creditledger/indexer"
+	"github.com/countycredit/creditledger/indexer/keys"
 	"github.com/countycredit/creditledger/network"
 )
 
@@ -140,18 +141,23 @@ func evidence(s string) credit.Evidence {
 }
 
 // demoTraffic plays the demo's story through the client, three counties
-// acting: commitments made, fulfilled and breached; punishments of every
-// kind; a cross-county enforcement; a repair applied elsewhere, accepted
-// and completed; a repair left awaiting a decision; objections upheld
-// (correcting a punishment) and dismissed. It returns the subjects and the
-// records (kind, id) it wrote.
-func demoTraffic(t *testing.T, n *itNet) (subjects []string, records [][2]string) {
+// acting: commitments made, fulfilled and breached (in the first county and
+// in the second); commitments of the first county due today, tomorrow and
+// in three days, left open so that they read overdue from the day after;
+// punishments of every kind; a cross-county enforcement; a repair applied
+// elsewhere, accepted and completed; a repair left awaiting a decision;
+// objections upheld (correcting a punishment) and dismissed. It returns the
+// subjects, every record (kind, id) it wrote, and the number of
+// transactions it submitted.
+func demoTraffic(t *testing.T, n *itNet) (subjects []string, records [][2]string, txs int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	a, b, c := n.client(t, 0, "officer1"), n.client(t, 1, "officer1"), n.client(t, 2, "officer1")
 	ca := n.profile.Counties[0].Code
-	sA, sB, sC := itSubject(ca, 1), itSubject(n.profile.Counties[1].Code, 2), itSubject(ca, 3)
+	// Subjects no other test names (generateTraffic uses 0000-7006), so
+	// that the indicators' subject counts grow by exactly these.
+	sA, sB, sC := itSubject(ca, 9001), itSubject(n.profile.Counties[1].Code, 9002), itSubject(ca, 9003)
 	subjects = []string{sA, sB, sC}
 	today := credit.DateOf(time.Now())
 	id := func(p string) string { return p + "-" + itRun }
@@ -161,6 +167,7 @@ func demoTraffic(t *testing.T, n *itNet) (subjects []string, records [][2]string
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
+		txs++
 	}
 	_, _, err := a.MakeCommitment(ctx, credit.MakeCommitmentRequest{ID: id("CA1"), Kind: "missing-materials", Subject: sA, Content: "补交消防验收材料"})
 	must("make CA1", err)
@@ -172,10 +179,23 @@ func demoTraffic(t *testing.T, n *itNet) (subjects []string, records [][2]string
 	must("fulfil CA1", err)
 	_, _, err = b.BreachCommitment(ctx, credit.BreachCommitmentRequest{ID: id("CB1"), Reason: "虚假承诺"})
 	must("breach CB1", err)
+	_, _, err = a.MakeCommitment(ctx, credit.MakeCommitmentRequest{ID: id("CA3"), Kind: "voluntary", Subject: sC, Content: "主动承诺：按期整改"})
+	must("make CA3", err)
+	_, _, err = a.BreachCommitment(ctx, credit.BreachCommitmentRequest{ID: id("CA3"), Reason: "未按期整改"})
+	must("breach CA3", err)
 	rec(credit.TypeCommitment, id("CA1"))
 	rec(credit.TypeCommitment, id("CA2"))
 	rec(credit.TypeCommitment, id("CB1"))
 	rec(credit.TypeDishonesty, credit.DishonestyID(id("CB1")))
+	rec(credit.TypeCommitment, id("CA3"))
+	rec(credit.TypeDishonesty, credit.DishonestyID(id("CA3")))
+	// Due today, tomorrow and in three days: overdue from the day after.
+	for _, d := range []int{0, 1, 3} {
+		cid := id(fmt.Sprintf("CD%d", d))
+		_, _, err = a.MakeCommitment(ctx, credit.MakeCommitmentRequest{ID: cid, Kind: "approval", Subject: sC, Content: "告知承诺：按期提交核查材料", Deadline: today.AddDays(d).String()})
+		must("make "+cid, err)
+		rec(credit.TypeCommitment, cid)
+	}
 
 	impose := func(cl *client.Client, pid, subject, kind, severity string, months int) {
 		t.Helper()
@@ -203,6 +223,7 @@ func demoTraffic(t *testing.T, n *itNet) (subjects []string, records [][2]string
 	rec(credit.TypeRepair, id("RB1"))
 	rec(credit.TypeRepair, id("RC1"))
 	rec(credit.TypeCommitment, credit.RepairCommitmentID(id("RB1")))
+	rec(credit.TypeCommitment, credit.RepairCommitmentID(id("RC1")))
 
 	_, _, err = c.RaiseObjection(ctx, credit.RaiseObjectionRequest{ID: id("OC1"), RecordKind: "punishment", RecordID: id("PA2"), Reason: "认定事实有误"})
 	must("raise OC1", err)
@@ -215,7 +236,7 @@ func demoTraffic(t *testing.T, n *itNet) (subjects []string, records [][2]string
 	must("answer OB1", err)
 	rec(credit.TypeObjection, id("OC1"))
 	rec(credit.TypeObjection, id("OB1"))
-	return subjects, records
+	return subjects, records, txs
 }
 
 func jsonOf(t testing.TB, v any) string {
@@ -230,20 +251,42 @@ func jsonOf(t testing.TB, v any) string {
 // TestIndexEndToEnd: after demo traffic, an index built by `creditctl
 // index run --once` answers exactly what the chaincode answers — every
 // subject's records (SubjectRecords vs SubjectProfile), every record
-// (GetRecord vs Record, derived states for the same date), the county
-// lists (ListByCounty vs the index's lists) — through the Go API, the CLI
-// and `index serve`; then `index reconcile` finds no difference.
+// (GetRecord vs Record, derived states for the same date) and its history
+// (RecordHistory vs RecordHistory), the county lists (ListByCounty with
+// the chaincode's own derived-state rule vs the index's lists, overdue and
+// publicity-ending at several as-of dates around the traffic's deadlines)
+// — through the Go API, the CLI and `index serve`; the county indicators
+// grow by exactly what the traffic's records, as the chaincode returns
+// them, add; then `index reconcile` finds no difference.
 func TestIndexEndToEnd(t *testing.T) {
 	n := loadITNet(t)
-	subjects, records := demoTraffic(t, n)
 	auditor := n.client(t, 2, "auditor1")
 	dir := t.TempDir()
-
-	out, errOut, code := n.creditctl(t, "index", "run", "--once", "--dir", dir, "--progress", "0")
-	if code != 0 {
-		t.Fatalf("index run: exit %d\n%s%s", code, out, errOut)
+	ca, cb := n.profile.Counties[0].Code, n.profile.Counties[1].Code
+	month := toKeysMonth(credit.DateOf(time.Now()))
+	indCounties := []string{ca, cb, "*"}
+	runOnce := func(when string) {
+		t.Helper()
+		out, errOut, code := n.creditctl(t, "index", "run", "--once", "--dir", dir, "--progress", "0")
+		if code != 0 {
+			t.Fatalf("index run %s: exit %d\n%s%s", when, code, out, errOut)
+		}
+		t.Logf("index run %s: %s", when, lastLine(errOut))
 	}
-	t.Logf("index run: %s", lastLine(errOut))
+	// The index before the traffic, and its indicators of this month.
+	runOnce("before the traffic")
+	indBefore, statsBefore := readIndicators(t, dir, month, indCounties)
+
+	subjects, records, submitted := demoTraffic(t, n)
+	runOnce("after the traffic (resumed)")
+	indAfter, statsAfter := readIndicators(t, dir, month, indCounties)
+	// The indicator deltas below are exact only if the traffic was the
+	// only thing committed meanwhile (make test runs packages one at a
+	// time and these tests one after the other).
+	if v, inv := statsAfter.Valid-statsBefore.Valid, statsAfter.Invalid-statsBefore.Invalid; v != uint64(submitted) || inv != 0 {
+		t.Fatalf("between heights %d and %d the index applied %d valid and %d invalid transactions; the traffic submitted %d: something else wrote to the channel meanwhile",
+			statsBefore.Height, statsAfter.Height, v, inv, submitted)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -273,11 +316,17 @@ func TestIndexEndToEnd(t *testing.T) {
 			t.Errorf("subject %s has no records", s)
 		}
 	}
+	// Every record and its history. The versions each record must have,
+	// from the traffic: made then closed, applied-accepted-completed,
+	// imposed then corrected, raised then answered.
+	versions := map[string]int{"CA1": 2, "CA3": 2, "CD0": 1, "RB1": 3, "RC1": 1, "PA2": 2, "OC1": 2, "OB1": 2}
+	var ours []credit.Record // the traffic's records as the chaincode returns them
 	for _, r := range records {
 		want, _, err := auditor.GetRecord(ctx, r[0], r[1])
 		if err != nil {
 			t.Fatalf("get %s %s: %v", r[0], r[1], err)
 		}
+		ours = append(ours, want)
 		got, err := db.Record(r[0], r[1], today)
 		if err != nil {
 			t.Fatal(err)
@@ -285,17 +334,34 @@ func TestIndexEndToEnd(t *testing.T) {
 		if w, g := jsonOf(t, want), jsonOf(t, got); w != g {
 			t.Errorf("%s %s:\nchaincode %s\nindex     %s", r[0], r[1], w, g)
 		}
+		wantH, _, err := auditor.RecordHistory(ctx, r[0], r[1])
+		if err != nil {
+			t.Fatalf("chaincode history of %s %s: %v", r[0], r[1], err)
+		}
+		gotH, err := db.RecordHistory(r[0], r[1])
+		if err != nil {
+			t.Fatalf("index history of %s %s: %v", r[0], r[1], err)
+		}
+		if err := sameHistory(wantH, gotH); err != nil {
+			t.Errorf("history of %s %s: %v", r[0], r[1], err)
+		}
+		if v, ok := versions[strings.TrimSuffix(r[1], "-"+itRun)]; ok && r[0] != credit.TypeDishonesty && len(gotH) != v {
+			t.Errorf("history of %s %s: %d versions in the index, the traffic wrote %d", r[0], r[1], len(gotH), v)
+		}
 	}
+
 	// The lists of the county that imposed everything, against the
 	// chaincode's ListByCounty with its derived-state filter.
-	ca := n.profile.Counties[0].Code
-	listIDs := func(kind, state string, keep func(credit.Record) bool) []string {
+	listAll := func(kind, state string) credit.Records {
 		recs, err := auditor.ListAllByCounty(ctx, credit.ListByCountyRequest{County: ca, Kind: kind, State: state, PageSize: 200})
 		if err != nil {
 			t.Fatal(err)
 		}
+		return recs
+	}
+	listIDs := func(kind, state string, keep func(credit.Record) bool) []string {
 		ids := []string{}
-		for _, r := range recs {
+		for _, r := range listAll(kind, state) {
 			if keep == nil || keep(r) {
 				ids = append(ids, r.Head().ID)
 			}
@@ -337,12 +403,83 @@ func TestIndexEndToEnd(t *testing.T) {
 	if !slices.Contains(checks[3].index, "RC1-"+itRun) {
 		t.Errorf("repair RC1 is not awaiting a decision in the index: %v", checks[3].index)
 	}
-	ind, err := db.Indicators(ca, toKeysMonth(today))
-	if err != nil {
-		t.Fatal(err)
+	if !slices.Contains(checks[1].index, "PA2-"+itRun) {
+		t.Errorf("punishment PA2 is not on the watch list in the index: %v", checks[1].index)
 	}
-	if ind.RepairsCompleted < 1 || ind.CommitmentsBreached < 0 || ind.CommitmentsMade < 2 || ind.ListEntries < 1 {
-		t.Errorf("indicators of %s this month: %+v", ca, ind)
+
+	// Overdue against as-of dates around the deadlines of CD0, CD1, CD3
+	// (today, tomorrow, in three days): the chaincode's made commitments,
+	// derived with the chaincode's own rule (Commitment.Derive) for the
+	// date, against the index's OverdueCommitments. CDk reads overdue from
+	// the day after its deadline.
+	made := listAll(credit.TypeCommitment, credit.StateMade)
+	for _, d := range []int{0, 1, 2, 3, 4, 40} {
+		asOf := today.AddDays(d)
+		want := []string{}
+		for _, r := range made {
+			c := *r.(*credit.Commitment)
+			if c.Derive(asOf); c.DerivedState == credit.StateOverdue {
+				want = append(want, c.ID)
+			}
+		}
+		slices.Sort(want)
+		got := idsOf(asRecords(db.OverdueCommitments(ca, asOf)))
+		if !slices.Equal(want, got) {
+			t.Errorf("overdue commitments of %s as of %s: chaincode %v, index %v", ca, asOf, want, got)
+		}
+		for _, k := range []int{0, 1, 3} {
+			if cid := fmt.Sprintf("CD%d-%s", k, itRun); slices.Contains(got, cid) != (d > k) {
+				t.Errorf("overdue commitments of %s as of %s: %s (deadline %s) listed: %v, want %v", ca, asOf, cid, today.AddDays(k), slices.Contains(got, cid), d > k)
+			}
+		}
+	}
+
+	// Publicity ending, around each of the traffic's active punishments'
+	// maxEnd: the chaincode's active punishments still in publicity on the
+	// date (Punishment.Derive) whose maxEnd is at most days later.
+	active := listAll(credit.TypePunishment, credit.StateActive)
+	probed := 0
+	for _, r := range ours {
+		p, ok := r.(*credit.Punishment)
+		if !ok || p.State != credit.StateActive || p.County != ca {
+			continue
+		}
+		probed++
+		for _, q := range []struct {
+			asOf credit.Date
+			days int
+			in   bool
+		}{{p.MaxEnd.AddDays(-5), 10, true}, {p.MaxEnd.AddDays(-5), 5, true}, {p.MaxEnd.AddDays(-5), 4, false}, {p.MaxEnd.AddDays(-1), 1, true}, {p.MaxEnd, 30, false}} {
+			want := []string{}
+			for _, r := range active {
+				x := *r.(*credit.Punishment)
+				if x.Derive(q.asOf); x.DerivedState == credit.StateActive && !x.MaxEnd.After(q.asOf.AddDays(q.days)) {
+					want = append(want, x.ID)
+				}
+			}
+			slices.Sort(want)
+			got := idsOf(asRecords(db.PublicityEnding(ca, q.asOf, q.days)))
+			if !slices.Equal(want, got) {
+				t.Errorf("publicity ending in %s within %d days of %s: chaincode %v, index %v", ca, q.days, q.asOf, want, got)
+			}
+			if slices.Contains(got, p.ID) != q.in {
+				t.Errorf("publicity ending in %s within %d days of %s: %s (maxEnd %s) listed: %v, want %v", ca, q.days, q.asOf, p.ID, p.MaxEnd, !q.in, q.in)
+			}
+		}
+	}
+	if probed < 2 {
+		t.Errorf("only %d of the traffic's punishments are active in %s; the publicity-ending checks need 2", probed, ca)
+	}
+
+	// The indicators grew by exactly what the traffic's records add,
+	// computed from the records as the chaincode returns them.
+	for _, county := range indCounties {
+		want := expectIndicators(t, ours, county, month)
+		got := countsOf(indAfter[county]).minus(countsOf(indBefore[county]))
+		t.Logf("indicators of %s for %s grew by %+v", county, month, got)
+		if got != want {
+			t.Errorf("indicators of %s for %s grew by\n  %+v\nthe traffic's records add\n  %+v", county, month, got, want)
+		}
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -361,11 +498,217 @@ func TestIndexEndToEnd(t *testing.T) {
 	// serve: the API and the metrics, then a clean stop on SIGTERM.
 	serveAndStop(t, n, dir, subjects[0], want)
 
-	out, errOut, code = n.creditctl(t, "index", "reconcile", "--dir", dir)
-	if code != 0 {
-		t.Fatalf("reconcile: exit %d\n%s%s", code, out, errOut)
+	rep := reconcileClean(t, n, dir, "after the traffic")
+	t.Logf("reconcile: %d keys equal at height %d", keysCompared(rep), rep.Height)
+}
+
+// readIndicators opens the index in dir and reads the indicators of month
+// for each county, and its counts.
+func readIndicators(t *testing.T, dir string, month keys.Month, counties []string) (map[string]*indexer.Indicators, indexer.Stats) {
+	t.Helper()
+	db, err := indexer.Open(filepath.Join(dir, indexDBDir), indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("reconcile: %s", lastLine(errOut))
+	defer db.Close()
+	out := map[string]*indexer.Indicators{}
+	for _, c := range counties {
+		if out[c], err = db.Indicators(c, month); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out, db.Stats()
+}
+
+// indCounts are the indicator counts the end-to-end test checks.
+type indCounts struct {
+	CommitmentsMade, CommitmentsFulfilled, CommitmentsBreached int64
+	OverdueEntries, OverdueActive                              int64
+	ListEntries, ListExitsRepaired, ListExitsRevoked           int64
+	ListExitsExpired, ListActive                               int64
+	RepairsApplied, RepairsCompleted, RepairTraining           int64
+	SubjectsSeen, SubjectsCommitted                            int64
+}
+
+func countsOf(i *indexer.Indicators) indCounts {
+	return indCounts{i.CommitmentsMade, i.CommitmentsFulfilled, i.CommitmentsBreached, i.OverdueEntries, i.OverdueActive,
+		i.ListEntries, i.ListExitsRepaired, i.ListExitsRevoked, i.ListExitsExpired, i.ListActive,
+		i.RepairsApplied, i.RepairsCompleted, i.RepairTraining, i.SubjectsSeen, i.SubjectsCommitted}
+}
+
+func (a indCounts) minus(b indCounts) indCounts {
+	return indCounts{a.CommitmentsMade - b.CommitmentsMade, a.CommitmentsFulfilled - b.CommitmentsFulfilled, a.CommitmentsBreached - b.CommitmentsBreached,
+		a.OverdueEntries - b.OverdueEntries, a.OverdueActive - b.OverdueActive,
+		a.ListEntries - b.ListEntries, a.ListExitsRepaired - b.ListExitsRepaired, a.ListExitsRevoked - b.ListExitsRevoked,
+		a.ListExitsExpired - b.ListExitsExpired, a.ListActive - b.ListActive,
+		a.RepairsApplied - b.RepairsApplied, a.RepairsCompleted - b.RepairsCompleted, a.RepairTraining - b.RepairTraining,
+		a.SubjectsSeen - b.SubjectsSeen, a.SubjectsCommitted - b.SubjectsCommitted}
+}
+
+// expectIndicators computes, from records (every record a stretch of
+// traffic wrote, as the chaincode returns them, naming subjects no earlier
+// record named), what they add to county's indicators of month m
+// (docs/INDEXER.md, "County indicators"): events counted in the UTC+8
+// month of the transaction that made them, overdue from the day after the
+// deadline, gauges at the month's last day. It refuses records outside
+// what it models (a commitment closed after its deadline, a list entry
+// recorded after its publicity ended).
+func expectIndicators(t *testing.T, records []credit.Record, county string, m keys.Month) indCounts {
+	t.Helper()
+	dateOf := func(what, s string) credit.Date {
+		tm, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return credit.DateOf(tm)
+	}
+	in := func(d credit.Date) bool { return toKeysMonth(d) == m }
+	last := credit.NewDate(int(m)/100, time.Month(int(m)%100)+1, 0) // the month's last day
+	var e indCounts
+	seen, committed := map[string]bool{}, map[string]bool{}
+	for _, r := range records {
+		h := r.Head()
+		if county != "*" && h.County != county {
+			continue
+		}
+		seen[h.Subject] = true
+		created := dateOf(h.ID+" createdAt", h.CreatedAt)
+		switch r := r.(type) {
+		case *credit.Commitment:
+			committed[h.Subject] = true
+			if in(created) {
+				e.CommitmentsMade++
+			}
+			switch r.State {
+			case credit.StateFulfilled, credit.StateBreached:
+				closed := dateOf(h.ID+" closedAt", r.ClosedAt)
+				if !r.Deadline.IsZero() && closed.After(r.Deadline) {
+					t.Fatalf("commitment %s closed after its deadline: not modelled here", h.ID)
+				}
+				if in(closed) && r.State == credit.StateFulfilled {
+					e.CommitmentsFulfilled++
+				}
+				if in(closed) && r.State == credit.StateBreached {
+					e.CommitmentsBreached++
+				}
+			case credit.StateMade:
+				if r.Deadline.IsZero() {
+					break
+				}
+				due := r.Deadline.AddDays(1)
+				if in(due) {
+					e.OverdueEntries++
+				}
+				if !due.After(last) {
+					e.OverdueActive++
+				}
+			}
+		case *credit.Punishment:
+			if r.PunishmentKind != "blacklist" && r.PunishmentKind != "watchlist" {
+				break
+			}
+			if !r.MaxEnd.After(created) {
+				t.Fatalf("list punishment %s recorded after its publicity ended: not modelled here", h.ID)
+			}
+			if in(created) {
+				e.ListEntries++
+			}
+			switch r.State {
+			case credit.StateRepaired:
+				if in(dateOf(h.ID+" closedAt", r.ClosedAt)) {
+					e.ListExitsRepaired++
+				}
+			case credit.StateActive:
+				if in(r.MaxEnd) {
+					e.ListExitsExpired++
+				}
+				if r.MaxEnd.After(last) {
+					e.ListActive++
+				}
+			default:
+				t.Fatalf("list punishment %s is %s: not modelled here", h.ID, r.State)
+			}
+		case *credit.Repair:
+			if in(created) {
+				e.RepairsApplied++
+			}
+			if r.State == credit.StateCompleted && in(dateOf(h.ID+" updatedAt", h.UpdatedAt)) {
+				e.RepairsCompleted++
+				if r.Evidence.Training != "" && r.Severity == "serious" {
+					e.RepairTraining++
+				}
+			}
+		}
+	}
+	e.SubjectsSeen, e.SubjectsCommitted = int64(len(seen)), int64(len(committed))
+	return e
+}
+
+// sameHistory compares the chaincode's history of a record with the
+// index's: the same writes in the same order, each with the same
+// transaction, time, delete flag and value.
+func sameHistory(want []credit.HistoryEntry, got []indexer.HistoryEntry) error {
+	if len(want) == 0 {
+		return errors.New("the chaincode has no history")
+	}
+	if len(want) != len(got) {
+		return fmt.Errorf("chaincode %d versions, index %d", len(want), len(got))
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		if i > 0 && (g.Block < got[i-1].Block || g.Block == got[i-1].Block && g.TxNum <= got[i-1].TxNum) {
+			return fmt.Errorf("version %d: block %d tx %d after block %d tx %d", i, g.Block, g.TxNum, got[i-1].Block, got[i-1].TxNum)
+		}
+		if w.TxID != g.TxID || w.IsDelete != g.IsDelete || !sameInstant(w.Timestamp, g.Timestamp) {
+			return fmt.Errorf("version %d: chaincode tx %s at %s delete %v, index tx %s at %s delete %v", i, w.TxID, w.Timestamp, w.IsDelete, g.TxID, g.Timestamp, g.IsDelete)
+		}
+		var wb, gb bytes.Buffer
+		if err := json.Compact(&wb, w.Record); err != nil {
+			return fmt.Errorf("version %d: chaincode value: %v", i, err)
+		}
+		if err := json.Compact(&gb, g.Record); err != nil {
+			return fmt.Errorf("version %d: index value: %v", i, err)
+		}
+		if !bytes.Equal(wb.Bytes(), gb.Bytes()) {
+			return fmt.Errorf("version %d (tx %s):\nchaincode %s\nindex     %s", i, w.TxID, wb.Bytes(), gb.Bytes())
+		}
+	}
+	return nil
+}
+
+// sameInstant: two RFC 3339 times name the same instant.
+func sameInstant(a, b string) bool {
+	ta, err1 := time.Parse(time.RFC3339Nano, a)
+	tb, err2 := time.Parse(time.RFC3339Nano, b)
+	return err1 == nil && err2 == nil && ta.Equal(tb)
+}
+
+// reconcileClean runs `creditctl index reconcile -o json` on dir (which
+// catches the index up to the peer's height first) and fails unless it
+// exits 0, reports no difference, compared the index at the peer's height
+// and compared some keys.
+func reconcileClean(t *testing.T, n *itNet, dir, when string) ReconcileOutput {
+	t.Helper()
+	out, errOut, code := n.creditctl(t, "index", "reconcile", "--dir", dir, "-o", "json")
+	var rep ReconcileOutput
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("reconcile %s: exit %d, output not JSON (%v):\n%s%s", when, code, err, out, errOut)
+	}
+	if code != 0 || len(rep.Differences) != 0 {
+		t.Fatalf("reconcile %s: exit %d, %d difference(s) at height %d:\n%s%s", when, code, len(rep.Differences), rep.Height, out, errOut)
+	}
+	if rep.Height != rep.PeerHeight || keysCompared(rep) == 0 {
+		t.Fatalf("reconcile %s: index height %d, peer height %d, %d keys compared:\n%s", when, rep.Height, rep.PeerHeight, keysCompared(rep), out)
+	}
+	return rep
+}
+
+func keysCompared(rep ReconcileOutput) int {
+	k := 0
+	for _, ty := range rep.Types {
+		k += ty.Peer
+	}
+	return k
 }
 
 func lastLine(s string) string {
