@@ -7,11 +7,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -26,6 +28,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/countycredit/creditledger/chaincode/credit"
 	"github.com/countycredit/creditledger/client"
@@ -46,6 +50,9 @@ import (
 //	                    ingest; after each, restart and reconcile clean;
 //	                    CREDIT_CRASH_POINTS kill points (default 5; 20 for
 //	                    the full test)
+//	TestIndexRebuildAfterFormatRefusal
+//	                    an index of another format version is refused;
+//	                    `index rebuild` replays it from block 0
 
 // itNet is the shared test network.
 type itNet struct {
@@ -990,6 +997,94 @@ func killDuring(t *testing.T, n *itNet, dir string, target uint64, rng *rand.Ran
 	}
 	defer db.Close()
 	return db.Height(), reported
+}
+
+// TestIndexRebuildAfterFormatRefusal: an index whose /meta/format row holds
+// a version this build does not read (as one written by another build
+// would) is refused at open — by the Go API with ErrFormat, and by `index
+// run` and `index reconcile`, which name the remedy — and `creditctl index
+// rebuild` then replays the peer's blocks from block 0 into a new index
+// that equals, row for row, one built from block 0 without it, and
+// reconciles clean (DEVELOPERS.md, "The indexer's key schema").
+func TestIndexRebuildAfterFormatRefusal(t *testing.T) {
+	n := loadITNet(t)
+	auditor := n.client(t, 2, "auditor1")
+	dir := t.TempDir()
+	if out, errOut, code := n.creditctl(t, "index", "run", "--once", "--dir", dir, "--progress", "0"); code != 0 {
+		t.Fatalf("index run: exit %d\n%s%s", code, out, errOut)
+	}
+	dbDir := filepath.Join(dir, indexDBDir)
+	pdb, err := pebble.Open(dbDir, &pebble.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := keys.FormatVersion + 1
+	if err := pdb.Set(keys.Meta{Name: keys.MetaFormat}.Encode(nil), binary.BigEndian.AppendUint32(nil, other), pebble.Sync); err != nil {
+		t.Fatal(err)
+	}
+	if err := pdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := indexer.Open(dbDir, indexer.Options{})
+	if !errors.Is(err, indexer.ErrFormat) {
+		if db != nil {
+			db.Close()
+		}
+		t.Fatalf("open an index of format version %d: %v, want ErrFormat", other, err)
+	}
+	wantVersions := fmt.Sprintf("index format version %d, this build reads %d", other, keys.FormatVersion)
+	for _, args := range [][]string{{"index", "run", "--once", "--progress", "0"}, {"index", "reconcile"}} {
+		out, errOut, code := n.creditctl(t, append(args, "--dir", dir)...)
+		if code == 0 || !strings.Contains(errOut, wantVersions) || !strings.Contains(errOut, "creditctl index rebuild --dir "+dir) {
+			t.Fatalf("%s on an index of format version %d: exit %d, want a refusal naming both versions and the rebuild\n%s%s", strings.Join(args, " "), other, code, out, errOut)
+		}
+	}
+
+	out, errOut, code := n.creditctl(t, "index", "rebuild", "--dir", dir, "--progress", "0", "-o", "json")
+	if code != 0 {
+		t.Fatalf("index rebuild: exit %d\n%s%s", code, out, errOut)
+	}
+	var res RebuildResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("index rebuild -o json: %v\n%s", err, out)
+	}
+	if !strings.Contains(errOut, "from block 0") {
+		t.Errorf("index rebuild does not say it replays from block 0:\n%s", errOut)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ref, err := indexer.Open(t.TempDir(), indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	if err := ref.FollowTo(ctx, clientPeer{auditor}, res.Height); err != nil {
+		t.Fatal(err)
+	}
+	db, err = indexer.Open(dbDir, indexer.Options{})
+	if err != nil {
+		t.Fatalf("open the rebuilt index: %v", err)
+	}
+	gh, gd, err := db.Digest()
+	st := db.Stats()
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rh, rd, err := ref.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gh != rh || !bytes.Equal(gd, rd) || st.Txs != ref.Stats().Txs || res.Txs != st.Txs {
+		t.Fatalf("rebuilt index: height %d, %d txs (reported %d), digest %x; built from block 0: height %d, %d txs, digest %x",
+			gh, st.Txs, res.Txs, gd[:8], rh, ref.Stats().Txs, rd[:8])
+	}
+	if _, err := os.Stat(dbDir + ".rebuild"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the rebuild left %s.rebuild behind: %v", dbDir, err)
+	}
+	rep := reconcileClean(t, n, dir, "after the rebuild")
+	t.Logf("rebuilt to height %d (%d txs) in %.1fs; reconcile: %d keys at height %d, no difference", res.Height, res.Txs, res.Seconds, keysCompared(rep), rep.Height)
 }
 
 // trafficRounds counts the calls of generateTraffic in this process.
