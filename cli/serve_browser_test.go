@@ -169,6 +169,20 @@ func (b *pageBrowser) upload(base, file string, files map[string]string, extra .
 	return b.verdict()
 }
 
+// scan opens the form, chooses an image for the scan form's QR field and
+// submits it.
+func (b *pageBrowser) scan(base, image string) {
+	b.t.Helper()
+	if err := chromedp.Run(b.ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible("#qr", chromedp.ByID),
+		chromedp.SetUploadFiles("#qr", []string{image}, chromedp.ByID),
+		chromedp.Click("#scan-submit", chromedp.ByID),
+	); err != nil {
+		b.t.Fatalf("scan: %v", err)
+	}
+}
+
 // open follows a link (a QR code's) and returns the verdict shown.
 func (b *pageBrowser) open(link string) (string, string) {
 	b.t.Helper()
@@ -232,8 +246,9 @@ func writeTemp(t testing.TB, name, content string) string {
 
 // TestServePageInChromium: in a real headless Chromium, a valid, a
 // tampered and a revoked certificate each show the right verdict (the
-// element id="verdict", attribute data-verdict), whether pasted, uploaded
-// or opened from the QR link; offline verification with an uploaded
+// element id="verdict", attribute data-verdict), whether pasted, uploaded,
+// opened from the QR link or scanned (a screenshot of the certificate's
+// page through the scan form); offline verification with an uploaded
 // bundle; the dashboard; and no page fetches anything from elsewhere
 // (issue 6, "A web verification page for auditors").
 func TestServePageInChromium(t *testing.T) {
@@ -271,6 +286,28 @@ func TestServePageInChromium(t *testing.T) {
 	}
 	if v, r := b.open(base + "/verify?id=CRT-VALID&digest=" + strings.Repeat("0", 64)); v != "invalid" || r != "anchor-mismatch" {
 		t.Errorf("QR link with another digest: %s %q", v, r)
+	}
+	// Scanning: a screenshot of the revoked certificate's page as this
+	// server shows it (the printable page, its QR code a link back here),
+	// uploaded through the scan form, answers as the QR link.
+	if v, r := b.paste(base, e.revoked.JWS); v != "invalid" || r != "revoked" {
+		t.Errorf("revoked certificate, pasted: %s %q", v, r)
+	}
+	var shot []byte
+	if err := chromedp.Run(b.ctx, chromedp.FullScreenshot(&shot, 100)); err != nil {
+		t.Fatal(err)
+	}
+	b.scan(base, writeTemp(t, "photo.png", string(shot)))
+	if v, r := b.verdict(); v != "invalid" || r != "revoked" {
+		t.Errorf("revoked certificate, scanned: %s %q", v, r)
+	}
+	if s := b.text("#certificate-id"); s != "CRT-REVOKED" {
+		t.Errorf("scanned certificate ID shown: %q", s)
+	}
+	b.screenshot("revoked-scan")
+	b.scan(base, tampered)
+	if s := b.text("#error"); !strings.Contains(s, "二维码图片（qr）：不是 PNG 或 JPEG 图片") || !strings.Contains(s, "QR image (field qr): not a PNG or JPEG image") {
+		t.Errorf("a certificate file given as the QR image: error shown %q", s)
 	}
 	var bundle strings.Builder
 	e.c.Bundle(e.batch[0].JWS).WriteTo(&bundle)
