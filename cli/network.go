@@ -265,10 +265,16 @@ func runNetworkUp(o *NetworkUpOptions) error {
 	if err != nil {
 		return fmt.Errorf("load shipped calendars: %w", err)
 	}
+	// The network runs Fabric's binaries from other working directories,
+	// so a relative --fabric would not be found there.
+	fabric := o.FabricDir
+	if abs, err := filepath.Abs(fabric); err == nil {
+		fabric = abs
+	}
 	ctx, cancel := signalContext()
 	defer cancel()
 	n, err := o.Up(ctx, network.Options{
-		Dir: o.RunDir, Topology: t, FabricDir: o.FabricDir, ChaincodeServer: o.ChaincodeServer,
+		Dir: o.RunDir, Topology: t, FabricDir: fabric, ChaincodeServer: o.ChaincodeServer,
 		Hosts: o.Hosts, StartOnly: o.StartOnly, Calendars: cals, Progress: o.IO.ErrOut,
 	})
 	if err != nil {
