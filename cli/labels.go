@@ -52,6 +52,15 @@ var zhFields = map[string]string{
 	// transaction status, history, lists
 	"found": "已上链", "valid": "有效", "validation": "验证结果", "timestamp": "时间", "isDelete": "删除",
 	"records": "记录数", "history": "历史", "homeCounty": "登记地",
+	// network status, up, down, clean
+	"node": "节点", "address": "地址", "process": "进程", "pid": "进程号", "health": "健康状况",
+	"height": "区块高度", "channel": "通道", "chaincode": "链码", "chaincodeCommitted": "链码已提交",
+	"chaincodeSequence": "链码定义序号", "healthy": "网络健康", "runFolder": "运行目录", "removed": "已删除",
+	"profile": "连接配置", "opsAddress": "运维地址",
+	// identity issue, show
+	"mspIdSource": "MSP 标识来源", "mspIdVerified": "MSP 标识已核实", "ous": "组织单元", "role": "角色",
+	"roleSource": "角色来源", "dept": "科室", "enrollmentId": "登记标识", "notBefore": "生效时间",
+	"notAfter": "到期时间", "validity": "有效期", "issuer": "签发者", "mspDir": "MSP 目录",
 }
 
 // zhValues labels enumeration values, per field. Fields sharing an
