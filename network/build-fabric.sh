@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # build-fabric.sh builds the Hyperledger Fabric v3.1.1 command-line binaries
 # the local network runs (peer, orderer, osnadmin, configtxgen, cryptogen,
-# configtxlator) from the pinned tools module in network/tools, and copies
+# configtxlator, discover) from the pinned tools module in network/tools,
+# stamped -X …/common/metadata.Version=3.1.1 (TestFabricVersion checks that
+# `peer version` and `orderer version` say so), and copies
 # Fabric's default configuration (sampleconfig) next to them:
 #
 #   .cache/fabric/3.1.1/bin/{peer,orderer,...}
