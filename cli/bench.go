@@ -270,7 +270,7 @@ measured, after printing the table.`,
 	fl.StringVar(&opts.Out, "out", underCheckout(filepath.Join(".run", "bench")), "folder for results.json, table.md, scaling.png and the networks' log")
 	fl.StringSliceVar(&opts.GoBench, "go-bench", nil, "go test -bench output (-json or text) to fold into the table; repeatable")
 	fl.StringVar(&opts.TopologyFile, "topology", underCheckout(filepath.Join("network", "topology.yaml")), "the default network's topology")
-	fl.IntVar(&opts.BasePort, "base-port", 47050, "first port of the throw-away networks (moved up while busy)")
+	fl.IntVar(&opts.BasePort, "base-port", 32050, "first port of the throw-away networks (moved up while busy; below the ephemeral range 32768-60999, where a port free for a moment may be handed to an outgoing connection)")
 	fl.StringVar(&opts.FabricDir, "fabric", defaultFabricDir(), "folder with Fabric's bin/ and config/ (env "+envFabric+")")
 	fl.StringVar(&opts.ChaincodeServer, "chaincode-server", defaultChaincodeServer(), "creditcc binary (env "+envChaincodeServer+")")
 	fl.IntVar(&opts.Plan.Clients, "clients", opts.Plan.Clients, "closed-loop clients")

@@ -658,7 +658,7 @@ func TestRunSuite(t *testing.T) {
 	plan := SuitePlan{Clients: 4, Duration: 20 * time.Millisecond, Warmup: time.Millisecond, Rounds: 1, ModerateLoad: 0.5,
 		Variants: []string{"block-10", "endorse-any", "gateway-16", "peers-2"}, Counties: []int{2, 3, 6}}
 	top := network.DefaultTopology()
-	top.BasePort = 47050
+	top.BasePort = 32050
 	var progress bytes.Buffer
 	env := fe.env()
 	var cpuTick time.Duration
@@ -791,7 +791,7 @@ func TestBenchCommandsParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(suite.Plan.Variants, []string{"block-10", "peers-2"}) || !slices.Equal(suite.Plan.Counties, []int{2, 6}) ||
-		suite.Plan.Duration != 5*time.Second || suite.Plan.Clients != 100 || suite.Command != "make bench" || suite.BasePort != 47050 {
+		suite.Plan.Duration != 5*time.Second || suite.Plan.Clients != 100 || suite.Command != "make bench" || suite.BasePort != 32050 {
 		t.Errorf("suite options = %+v", suite)
 	}
 	for _, tt := range []struct {

@@ -23,7 +23,8 @@ import (
 // The lifecycle test owns its network on ports from 22050 (moved up by
 // 1000 if busy); make test's shared network starts at 27050, the chaos
 // tests' at 17050, the BFT test's at 12050, a developer's default network
-// at 7050, the two-host test's at 2050 (on its own addresses). All stay
+// at 7050, the two-host test's at 2050 (on its own addresses), make
+// bench's (creditctl bench suite) at 32050. All stay
 // below Linux's ephemeral port range (32768-60999): the test stops and
 // restarts a peer, and a port of that range, free for a moment, may be
 // handed to an outgoing connection.
