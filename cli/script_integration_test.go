@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,9 +34,16 @@ import (
 //
 //	code N cmd args…     run cmd; its exit status must be N (stdout and
 //	                     stderr are kept for stdout/stderr assertions)
-//	getfield VAR field   set $VAR from the last stdout: a dotted path in
-//	                     JSON output (record.id), else the value of a
-//	                     "field<tab>value" line of plain output
+//	getfield VAR field [want]
+//	                     set $VAR from the last stdout: a dotted path in
+//	                     JSON output (record.id; a number is an index of a
+//	                     list, records.0.id; [key=value] the element of a
+//	                     list whose key is value, records.[id=PUN-1].state;
+//	                     numbers and booleans as JSON writes them), else
+//	                     the value of a "field<tab>value" line of plain
+//	                     output. With want, the value must match the
+//	                     regular expression ^(?:want)$ (and may be empty).
+//	                     VAR - sets nothing.
 
 func TestMain(m *testing.M) {
 	os.Exit(testscript.RunMain(m, map[string]func() int{
@@ -101,35 +110,125 @@ func cmdCode(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func cmdGetfield(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: getfield VAR field")
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: getfield VAR field [want]")
 	}
-	out := ts.ReadFile("stdout")
+	got, err := lookupField(ts.ReadFile("stdout"), args[1], len(args) == 3)
+	if err != nil {
+		ts.Fatalf("getfield: %v", err)
+	}
+	if len(args) == 3 {
+		re, err := regexp.Compile("^(?:" + args[2] + ")$")
+		if err != nil {
+			ts.Fatalf("getfield: want: %v", err)
+		}
+		if !re.MatchString(got) {
+			ts.Fatalf("getfield: %s is %q, want %q", args[1], got, args[2])
+		}
+	}
+	if args[0] != "-" {
+		ts.Setenv(args[0], got)
+	}
+}
+
+// lookupField finds path in out (JSON, else "field<tab>value" lines).
+// Without empty, an empty string is an error.
+func lookupField(out, path string, empty bool) (string, error) {
 	var doc any
-	if json.Unmarshal([]byte(out), &doc) == nil {
-		v := doc
-		for _, part := range strings.Split(args[1], ".") {
-			m, ok := v.(map[string]any)
-			if !ok {
-				ts.Fatalf("getfield: %s: not an object at %q", args[1], part)
+	if json.Unmarshal([]byte(out), &doc) != nil {
+		for _, line := range strings.Split(out, "\n") {
+			if k, v, ok := strings.Cut(line, "\t"); ok && k == path {
+				return v, nil
 			}
-			v = m[part]
 		}
-		s, ok := v.(string)
-		if !ok || s == "" {
-			ts.Fatalf("getfield: no string at %s in the JSON output", args[1])
-		}
-		ts.Setenv(args[0], s)
-		return
+		return "", fmt.Errorf("no %q line in stdout", path)
 	}
-	for _, line := range strings.Split(out, "\n") {
-		k, v, ok := strings.Cut(line, "\t")
-		if ok && k == args[1] {
-			ts.Setenv(args[0], v)
-			return
+	v := doc
+	for _, part := range splitPath(path) {
+		switch node := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = node[part]; !ok {
+				return "", fmt.Errorf("%s: no %q in the JSON output", path, part)
+			}
+		case []any:
+			v = nil
+			if key, want, ok := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(part, "["), "]"), "="); ok && strings.HasPrefix(part, "[") {
+				for _, el := range node {
+					if m, ok := el.(map[string]any); ok && m[key] == want {
+						v = el
+						break
+					}
+				}
+			} else if i, err := strconv.Atoi(part); err == nil && i >= 0 && i < len(node) {
+				v = node[i]
+			}
+			if v == nil {
+				return "", fmt.Errorf("%s: no element %s in a list of %d", path, part, len(node))
+			}
+		default:
+			return "", fmt.Errorf("%s: not an object or list at %q", path, part)
 		}
 	}
-	ts.Fatalf("getfield: no %q line in stdout", args[1])
+	switch v := v.(type) {
+	case string:
+		if v == "" && !empty {
+			return "", fmt.Errorf("%s is empty in the JSON output", path)
+		}
+		return v, nil
+	case float64, bool:
+		b, _ := json.Marshal(v)
+		return string(b), nil
+	}
+	return "", fmt.Errorf("%s: not a string, number or boolean in the JSON output", path)
+}
+
+// splitPath splits a dotted path; a [key=value] part may hold dots.
+func splitPath(path string) []string {
+	var parts []string
+	for path != "" {
+		n := strings.IndexByte(path, '.')
+		if i := strings.IndexByte(path, ']'); strings.HasPrefix(path, "[") && i > 0 {
+			n = i + 1
+		}
+		if n < 0 {
+			n = len(path)
+		}
+		parts = append(parts, path[:n])
+		path = strings.TrimPrefix(path[n:], ".")
+	}
+	return parts
+}
+
+// TestLookupField checks getfield's paths (no network needed).
+func TestLookupField(t *testing.T) {
+	const out = `{"txId": "ab", "block": 7, "record": {"id": "R1", "ok": true, "note": "",
+		"measures": ["procurement", "honours"]},
+		"records": [{"id": "C-1", "state": "made"}, {"id": "C-1.breach", "state": "recorded"}]}`
+	for _, tt := range []struct{ path, want string }{
+		{"txId", "ab"},
+		{"block", "7"},
+		{"record.ok", "true"},
+		{"record.measures.1", "honours"},
+		{"records.0.state", "made"},
+		{"records.[id=C-1.breach].state", "recorded"},
+		{"records.[id=C-1].state", "made"},
+	} {
+		if got, err := lookupField(out, tt.path, false); err != nil || got != tt.want {
+			t.Errorf("lookupField(%s) = %q, %v; want %q", tt.path, got, err, tt.want)
+		}
+	}
+	for _, path := range []string{"record.note", "record.missing", "records.2.id", "records.[id=C-2].state", "record", "txId.x"} {
+		if got, err := lookupField(out, path, false); err == nil {
+			t.Errorf("lookupField(%s) = %q, want an error", path, got)
+		}
+	}
+	if got, err := lookupField(out, "record.note", true); err != nil || got != "" {
+		t.Errorf("lookupField(record.note, empty allowed) = %q, %v", got, err)
+	}
+	if got, err := lookupField("id\tR1\nstate\tmade\n", "state", false); err != nil || got != "made" {
+		t.Errorf("lookupField(plain state) = %q, %v", got, err)
+	}
 }
 
 func randomHex(n int) string {
