@@ -74,17 +74,26 @@ func checkID(id string) error {
 	return nil
 }
 
+// checkpointKey is the key of the checkpoint row.
+var checkpointKey = keys.Meta{Name: keys.MetaCheckpoint}.Encode(nil)
+
 // readHeight reads the height from a snapshot.
 func readHeight(s *pebble.Snapshot) (uint64, error) {
-	v, err := getFrom(s, keys.Meta{Name: keys.MetaCheckpoint}.Encode(nil))
-	if err != nil || v == nil {
-		return 0, err
+	v, closer, err := s.Get(checkpointKey)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, nil
 	}
-	cp, err := decodeCheckpoint(v)
 	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", keys.Format(checkpointKey), err)
+	}
+	block, derr := checkpointBlock(v)
+	if err := closer.Close(); err != nil {
 		return 0, err
 	}
-	return cp.Block + 1, nil
+	if derr != nil {
+		return 0, derr
+	}
+	return block + 1, nil
 }
 
 // loadRecord reads and decodes the mirrored record kind{id}; nil if absent.
@@ -130,28 +139,14 @@ func (db *DB) SubjectProfile(subject string, asOf credit.Date) (*Profile, error)
 	if err := checkAsOf(asOf); err != nil {
 		return nil, fmt.Errorf("subject profile: %w", err)
 	}
-	p := &Profile{Subject: subject, AsOf: asOf, Records: []credit.Record{}}
+	p := &Profile{Subject: subject, AsOf: asOf}
 	err := db.view(func(s *pebble.Snapshot) error {
 		var err error
 		if p.Height, err = readHeight(s); err != nil {
 			return err
 		}
-		prefix := keys.BySubjectPrefix(keys.Subject(subject))
-		return scan(s, prefix, keys.PrefixEnd(prefix), func(k, _ []byte) error {
-			var bs keys.BySubject
-			if err := bs.Decode(k); err != nil {
-				return err
-			}
-			rec, err := loadRecord(s, string(bs.Kind), string(bs.ID), asOf)
-			if err != nil {
-				return err
-			}
-			if rec == nil {
-				return fmt.Errorf("index lists %s %s under %s but the record is not mirrored", bs.Kind, bs.ID, subject)
-			}
-			p.Records = append(p.Records, rec)
-			return nil
-		})
+		p.Records, err = subjectRecords(s, subject, asOf)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("subject profile %s: %w", subject, err)

@@ -38,8 +38,8 @@ type dec struct {
 	what string
 }
 
-func newDec(what string, b []byte) *dec {
-	d := &dec{b: b, what: what}
+func newDec(what string, b []byte) dec {
+	d := dec{b: b, what: what}
 	if len(b) == 0 || b[0] != valueVersion {
 		d.err = fmt.Errorf("decode %s: unknown value version: %w", what, errCorruptValue)
 		return d
@@ -180,6 +180,16 @@ func decodeCheckpoint(b []byte) (Checkpoint, error) {
 	d := newDec("checkpoint", b)
 	c := Checkpoint{Block: d.uint("block"), Hash: d.bytes("hash"), TxID: d.str("txId")}
 	return c, d.done()
+}
+
+// checkpointBlock returns the block of a checkpoint value, checked as
+// decodeCheckpoint checks it, without copying its transaction ID.
+func checkpointBlock(b []byte) (uint64, error) {
+	d := newDec("checkpoint", b)
+	block := d.uint("block")
+	d.bytes("hash")
+	d.bytes("txId")
+	return block, d.done()
 }
 
 // counts are the running ingest counters kept under /meta/stats.
