@@ -31,12 +31,19 @@ import (
 // by-subject index of s, decoded, with derived states as of asOf, sorted
 // by kind, then ID.
 func subjectRecords(s *pebble.Snapshot, subject string, asOf credit.Date) ([]credit.Record, error) {
-	lower := keys.BySubjectPrefix(keys.Subject(subject))
-	it, err := s.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: keys.PrefixEnd(lower)})
+	// One buffer for the bounds (keys.BySubjectPrefix, keys.PrefixEnd of
+	// it) and the mirror keys.
+	buf := make([]byte, 0, 4*len(subject)+8+128)
+	lower := keys.Subject(subject).Encode(append(buf, byte(keys.PrefixBySubject)))
+	lower = lower[:len(lower):len(lower)]
+	upper := prefixEnd(append(buf[len(lower):len(lower)], lower...))
+	upper = upper[:len(upper):len(upper)]
+	mk := buf[len(lower)+len(upper) : len(lower)+len(upper)]
+	it, err := s.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return nil, err
 	}
-	recs, err := readSubjectRecords(s, it, subject, len(lower), asOf)
+	recs, err := readSubjectRecords(s, it, subject, len(lower), mk, asOf)
 	if err != nil {
 		return nil, errors.Join(err, it.Close())
 	}
@@ -60,10 +67,12 @@ type heldRow struct {
 	errOnClosed error
 }
 
-func readSubjectRecords(s *pebble.Snapshot, it *pebble.Iterator, subject string, prefixLen int, asOf credit.Date) ([]credit.Record, error) {
+// readSubjectRecords reads the rows of it (the by-subject rows of
+// subject, whose prefix is prefixLen bytes long); mk is room for the
+// mirror keys.
+func readSubjectRecords(s *pebble.Snapshot, it *pebble.Iterator, subject string, prefixLen int, mk []byte, asOf credit.Date) ([]credit.Record, error) {
 	var held [profileChunk]heldRow
 	var idArr [profileChunk * 32]byte
-	mk := make([]byte, 0, 128)
 	var recs []credit.Record
 	valid := it.First()
 	plain := true
@@ -189,6 +198,17 @@ func plainKeyPart(b []byte) (part, rest []byte, ok bool) {
 		}
 	}
 	return nil, nil, false
+}
+
+// prefixEnd is keys.PrefixEnd, in place.
+func prefixEnd(prefix []byte) []byte {
+	for i := len(prefix) - 1; i >= 0; i-- {
+		prefix[i]++
+		if prefix[i] != 0 {
+			return prefix[:i+1]
+		}
+	}
+	return nil
 }
 
 // appendMirrorKey appends the mirror key of the record kind{id}:

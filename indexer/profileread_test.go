@@ -418,6 +418,16 @@ func TestMirrorKeyAndBySubjectSplit(t *testing.T) {
 	}
 }
 
+// TestPrefixEnd: prefixEnd is keys.PrefixEnd.
+func TestPrefixEnd(t *testing.T) {
+	for _, p := range []string{"", "\x00", "a", "a\xff", "\xff\xff", "a\x00\x01", string(keys.BySubjectPrefix("91330782MA2B000023"))} {
+		want := keys.PrefixEnd([]byte(p))
+		if got := prefixEnd([]byte(p)); string(got) != string(want) || (got == nil) != (want == nil) {
+			t.Errorf("prefixEnd(%q) = %q, want %q", p, got, want)
+		}
+	}
+}
+
 // FuzzDecodeRecordValue: whatever the value, a lookup's decoding of a
 // record agrees with the strict decoder's: the same record, or the same
 // error.
