@@ -46,7 +46,7 @@ demo: fabric build
 BENCH_OUT ?= $(CURDIR)/.run/bench
 BENCH_FLAGS ?=
 # Then every fuzz target runs for BENCH_FUZZTIME (issue 7: minutes each;
-# 12 targets, about 25 minutes at 2m); 0 skips them.
+# 13 targets, about 27 minutes at 2m); 0 skips them.
 BENCH_FUZZTIME ?= 2m
 # How long the fuzzer may spend shrinking each new input (Go's default is
 # 60s): with inputs as large as Fabric blocks and bundles, the default

@@ -11,12 +11,13 @@ import (
 	"github.com/countycredit/creditledger/chaincode/credit"
 )
 
-// Reading whole records at lookup. A lookup returns the chaincode's own
-// record types; decoding them with encoding/json was about three quarters
-// of the allocations of a subject profile (reflection, a copy of every
-// string, Date.UnmarshalJSON decoding each date twice). decodeRecordValue
-// decodes a record value in one pass into the same type, with the same
-// rule as the ingest scanner (recordscan.go): it vouches for a value only
+// Reading records, at lookup and at ingest. A lookup returns the
+// chaincode's own record types; decoding them with encoding/json was about
+// three quarters of the allocations of a subject profile (reflection, a
+// copy of every string, Date.UnmarshalJSON decoding each date twice), and
+// about 40 % of building a block at ingest (recordfields.go, which takes a
+// few fields of the record). decodeRecordValue decodes a record value in
+// one pass into the same type: it vouches for a value only
 // when encoding/json would accept it and give the same record, and leaves
 // everything else — an unknown or repeated field name, null, a number
 // that is not a plain integer, a surrogate escape, invalid UTF-8, a date
@@ -177,9 +178,9 @@ func fastDecodeRecord(kind, value string) (credit.Record, bool) {
 	return rec, true
 }
 
-// recDecoder reads JSON from s at i into records, as the ingest scanner
-// reads it (the same rules, on a string, so that strings can be cut from
-// it). Every method returns false at the first byte it does not accept.
+// recDecoder reads JSON from s at i into records (a string, so that
+// strings can be cut from it). Every method returns false at the first
+// byte it does not accept.
 type recDecoder struct {
 	s string
 	i int
@@ -426,7 +427,7 @@ func (d *recDecoder) string(c byte) (string, bool) {
 	return unescape(v)
 }
 
-// unescape decodes the contents of a JSON string that the scanner has
+// unescape decodes the contents of a JSON string that the decoder has
 // checked (every escape is well formed).
 func unescape(s string) (string, bool) {
 	if !utf8.ValidString(s) {

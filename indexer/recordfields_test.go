@@ -61,24 +61,26 @@ func recordValues(t testing.TB) [][3]string {
 	return out
 }
 
-// TestScanRecordReadsChaincodeRecords: every record the chaincode wrote in
-// the fixtures and the workload (every family and state) is read by the
-// ingest scanner, without the strict decoder, into the same fields.
-func TestScanRecordReadsChaincodeRecords(t *testing.T) {
+// TestRecordFieldsOfChaincodeRecords: every record the chaincode wrote in
+// the fixtures and the workload (every family and state) is read at ingest
+// by the one-pass decoder, without the strict decoder, into the same
+// fields.
+func TestRecordFieldsOfChaincodeRecords(t *testing.T) {
 	vals := recordValues(t)
 	kinds := map[string]int{}
 	for _, v := range vals {
 		kind, id, value := v[0], v[1], []byte(v[2])
-		got, ok := scanRecord(kind, value)
+		rec, ok := fastDecodeRecord(kind, string(value))
 		if !ok {
-			t.Fatalf("%s %s: the scanner left it to the strict decoder: %s", kind, id, value)
+			t.Fatalf("%s %s: the one-pass decoder left it to the strict decoder: %s", kind, id, value)
 		}
+		got := fieldsOf(rec)
 		want, err := strictFields(kind, id, value)
 		if err != nil {
 			t.Fatalf("%s %s: %v", kind, id, err)
 		}
 		if got != want {
-			t.Fatalf("%s %s: scanned %+v, strict %+v", kind, id, got, want)
+			t.Fatalf("%s %s: one pass %+v, strict %+v", kind, id, got, want)
 		}
 		kinds[kind]++
 	}
@@ -91,14 +93,14 @@ func TestScanRecordReadsChaincodeRecords(t *testing.T) {
 	t.Logf("%d records: %v", len(vals), kinds)
 }
 
-// TestScanRecordLeavesDoubtToStrict: values the scanner cannot vouch for
-// go to the strict decoder, so that ingest accepts and refuses exactly what
-// it did, with the same words.
-func TestScanRecordLeavesDoubtToStrict(t *testing.T) {
+// TestRecordFieldsLeaveDoubtToStrict: values the one-pass decoder cannot
+// vouch for go to the strict decoder, so that ingest accepts and refuses
+// exactly what encoding/json does, with the same words.
+func TestRecordFieldsLeaveDoubtToStrict(t *testing.T) {
 	const c = `{"kind":"commitment","id":"C1","subject":"S","county":"330782","state":"made","commitmentKind":"approval","deadline":"2026-03-01"`
 	tests := []struct {
 		name, kind, value string
-		scanned           bool   // the scanner reads it
+		scanned           bool   // the one-pass decoder reads it
 		err               string // the error decodeRecordFields gives ("" none)
 	}{
 		{"plain", "commitment", c + `}`, true, ""},
@@ -114,7 +116,8 @@ func TestScanRecordLeavesDoubtToStrict(t *testing.T) {
 		{"field name in another case", "commitment", strings.Replace(c, `"subject"`, `"Subject"`, 1) + `}`, false, ""},
 		{"unknown field", "commitment", c + `,"extra":{"x":[1,null]}}`, false, ""},
 		{"repeated field", "commitment", c + `,"subject":"T"}`, false, ""},
-		{"escape in a taken field", "commitment", strings.Replace(c, `"subject":"S"`, `"subject":"\u0053"`, 1) + `}`, false, ""},
+		{"escape in a taken field", "commitment", strings.Replace(c, `"subject":"S"`, `"subject":"\u0053"`, 1) + `}`, true, ""},
+		{"surrogate escape", "commitment", strings.Replace(c, `"subject":"S"`, `"subject":"\ud83d\ude00"`, 1) + `}`, false, ""},
 		{"invalid UTF-8 in a taken field", "commitment", strings.Replace(c, `"subject":"S"`, "\"subject\":\"S\xff\"", 1) + `}`, false, ""},
 		{"null", "commitment", strings.Replace(c, `"state":"made"`, `"state":null`, 1) + `}`, false, "field state: required"},
 		{"number for a string", "commitment", c + `,"content":5}`, false, "cannot unmarshal number"},
@@ -133,7 +136,7 @@ func TestScanRecordLeavesDoubtToStrict(t *testing.T) {
 					id = p
 				}
 			}
-			_, scanned := scanRecord(tt.kind, []byte(tt.value))
+			_, scanned := fastDecodeRecord(tt.kind, tt.value)
 			if scanned != tt.scanned {
 				t.Errorf("scanned = %v, want %v", scanned, tt.scanned)
 			}
@@ -155,9 +158,9 @@ func TestScanRecordLeavesDoubtToStrict(t *testing.T) {
 	}
 }
 
-// FuzzScanRecord: whatever the value, ingest's reading of a record agrees
-// with the strict decoder's: the same fields, or the same error.
-func FuzzScanRecord(f *testing.F) {
+// FuzzRecordFields: whatever the value, ingest's reading of a record
+// agrees with the strict decoder's: the same fields, or the same error.
+func FuzzRecordFields(f *testing.F) {
 	for i, v := range recordValues(f) {
 		if i%7 == 0 {
 			f.Add(v[0], v[1], []byte(v[2]))
