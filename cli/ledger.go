@@ -182,6 +182,7 @@ func (f *Factory) connect(ctx context.Context, admin bool) (Ledger, error) {
 		return nil, err
 	}
 	p, _ := f.Profile()
+	s, _ := f.Settings()
 	return client.Connect(client.Config{
 		Signer:          signer,
 		PeerAddress:     c.Peer.Address,
@@ -190,6 +191,7 @@ func (f *Factory) connect(ctx context.Context, admin bool) (Ledger, error) {
 		Channel:         p.Channel,
 		Chaincode:       p.Chaincode,
 		OnRetry:         f.retryNotice,
+		Timeouts:        client.Timeouts{CommitStatus: s.commitTimeout},
 	})
 }
 

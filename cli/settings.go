@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
@@ -43,6 +44,12 @@ type Settings struct {
 	// PersonKeyFile holds the channel-wide key natural persons' ID numbers
 	// are hashed with (DESIGN §3).
 	PersonKeyFile string `yaml:"person-key-file"`
+	// CommitTimeout is how long a write waits for its commit status (a Go
+	// duration, e.g. 90s); "" = the client's default (60s). A write whose
+	// status does not come in time exits 75: check it with tx status.
+	CommitTimeout string `yaml:"commit-timeout"`
+	// commitTimeout is CommitTimeout parsed; 0 = the default.
+	commitTimeout time.Duration
 }
 
 // Output formats.
@@ -77,6 +84,8 @@ var settingSpecs = []settingSpec{
 		func(s *Settings) *string { return &s.Lang }},
 	{"person-key-file", "CREDITCTL_PERSON_KEY_FILE", "file holding the channel's person key, to hash ID numbers (--person-id)",
 		func(s *Settings) *string { return &s.PersonKeyFile }},
+	{"commit-timeout", "CREDITCTL_COMMIT_TIMEOUT", "how long a write waits for its commit status, e.g. 90s (default 60s; past it: exit 75, check with tx status)",
+		func(s *Settings) *string { return &s.CommitTimeout }},
 }
 
 // envConfig names the config file.
@@ -168,6 +177,13 @@ func (f *Factory) resolveSettings() (*Settings, error) {
 	}
 	if s.Lang != "en" && s.Lang != "zh" {
 		return nil, &UsageError{Err: fmt.Errorf("lang %q: must be en or zh", s.Lang)}
+	}
+	if s.CommitTimeout != "" {
+		d, err := time.ParseDuration(s.CommitTimeout)
+		if err != nil || d <= 0 {
+			return nil, &UsageError{Err: fmt.Errorf("commit-timeout %q: must be a positive duration such as 90s or 2m", s.CommitTimeout)}
+		}
+		s.commitTimeout = d
 	}
 	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // settingsFor runs the root command's flag parsing on args (with a no-op
@@ -29,7 +30,7 @@ func settingsFor(t *testing.T, args []string, env map[string]string, wd string) 
 func TestSettingsPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
-	writeFile(t, cfg, "county: \"330182\"\nuser: fromfile\npeer: peer1\noutput: json\nlang: zh\nperson-key-file: /file/key\nprofile: /file/network.json\n")
+	writeFile(t, cfg, "county: \"330182\"\nuser: fromfile\npeer: peer1\noutput: json\nlang: zh\nperson-key-file: /file/key\nprofile: /file/network.json\ncommit-timeout: 2m\n")
 	xdg := filepath.Join(dir, "xdg")
 	writeFile(t, filepath.Join(xdg, "creditctl", "config.yaml"), "user: fromxdg\n")
 
@@ -51,7 +52,7 @@ func TestSettingsPrecedence(t *testing.T) {
 		}},
 		{"config file gives every setting", []string{"--config", cfg}, nil, func(t *testing.T, s *Settings) {
 			if s.County != "330182" || s.User != "fromfile" || s.Peer != "peer1" || s.Output != "json" || s.Lang != "zh" ||
-				s.PersonKeyFile != "/file/key" || s.Profile != "/file/network.json" {
+				s.PersonKeyFile != "/file/key" || s.Profile != "/file/network.json" || s.commitTimeout != 2*time.Minute {
 				t.Errorf("settings = %+v", s)
 			}
 		}},
@@ -95,6 +96,8 @@ func TestSettingsErrors(t *testing.T) {
 	}{
 		{"unknown output", []string{"-o", "xml"}, nil, ExitUsage},
 		{"unknown lang", nil, map[string]string{"CREDITCTL_LANG": "fr"}, ExitUsage},
+		{"commit timeout not a duration", []string{"--commit-timeout", "soon"}, nil, ExitUsage},
+		{"commit timeout not positive", nil, map[string]string{"CREDITCTL_COMMIT_TIMEOUT": "0s"}, ExitUsage},
 		{"explicit config missing", []string{"--config", filepath.Join(dir, "none.yaml")}, nil, ExitError},
 		{"unknown key in config", []string{"--config", bad}, nil, ExitError},
 	}
