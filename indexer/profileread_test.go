@@ -61,8 +61,9 @@ func TestDecodeRecordValueReadsChaincodeRecords(t *testing.T) {
 }
 
 // TestDecodeRecordValueLeavesDoubtToStrict: values the decoder cannot vouch
-// for go to the strict decoder, so that lookups return and refuse exactly
-// what they did, with the same words.
+// for go to the strict decoder, so that lookups (decodeRecordValue) and
+// ingest (decodeRecordFields) return and refuse exactly what encoding/json
+// does, with the same words.
 func TestDecodeRecordValueLeavesDoubtToStrict(t *testing.T) {
 	const c = `{"kind":"commitment","id":"C1","subject":"S","county":"330782","state":"made","commitmentKind":"approval","deadline":"2026-03-01"`
 	tests := []struct {
@@ -128,6 +129,17 @@ func TestDecodeRecordValueLeavesDoubtToStrict(t *testing.T) {
 			}
 			if d := sameRecord(got, err, want, werr); d != "" {
 				t.Fatal(d)
+			}
+			// Ingest's fields: the same fields, or the same error.
+			gf, ferr := decodeRecordFields(tt.kind, id, []byte(tt.value))
+			wf, wferr := strictFields(tt.kind, id, []byte(tt.value))
+			switch {
+			case ferr != nil && !errors.Is(ferr, ErrRecord):
+				t.Fatalf("fields: error %v does not wrap ErrRecord", ferr)
+			case (ferr == nil) != (wferr == nil) || ferr != nil && ferr.Error() != wferr.Error():
+				t.Fatalf("fields: error %v, the strict decoder's %v", ferr, wferr)
+			case gf != wf:
+				t.Fatalf("fields %+v, the strict decoder's %+v", gf, wf)
 			}
 		})
 	}
