@@ -125,10 +125,14 @@ func MakeBundle(ctx context.Context, l BundleLedger, trust *TrustRoots, certific
 			continue
 		}
 		anchors[st.AnchorID] = true
-		if err := awaitBlock(ctx, l, st.BlockNumber); err != nil {
-			return nil, fmt.Errorf("make bundle: certificate %d: %w", i, err)
-		}
 		hist, _, err := l.CertificateHistory(ctx, st.AnchorID)
+		if errors.Is(err, credit.ErrNotFound) {
+			// Perhaps this peer has not committed the block yet.
+			if werr := awaitBlock(ctx, l, st.BlockNumber); werr != nil {
+				return nil, fmt.Errorf("make bundle: certificate %d: %w", i, werr)
+			}
+			hist, _, err = l.CertificateHistory(ctx, st.AnchorID)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("make bundle: history of %s: %w", st.AnchorID, err)
 		}

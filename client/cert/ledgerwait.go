@@ -17,8 +17,10 @@ type HeightReader interface {
 	ChainInfo(ctx context.Context) (*common.BlockchainInfo, error)
 }
 
-// MaxLedgerWait is how long online verification and MakeBundle wait for
-// the connected peer to commit the block a certificate names. Peers of
+// MaxLedgerWait is how long online verification and MakeBundle, when the
+// connected peer does not hold a certificate's transaction or anchor, wait
+// for that peer to commit the block the certificate names before they
+// look again (a peer at or past that block is not waited for). Peers of
 // different counties commit a block at slightly different times, so a
 // certificate issued through one county's peer and checked at once
 // through another's may name a block that peer does not have yet; a peer

@@ -103,6 +103,14 @@ func TestCheckThroughAPeerBehind(t *testing.T) {
 	if _, err := cert.MakeBundle(ctx, behind(3, iss.Block+1), c.Trust(), iss.JWS); err != nil {
 		t.Fatalf("bundle through a peer one block behind: %v", err)
 	}
+	// A peer that holds the block is not asked its height at all.
+	caughtUp := &laggingLedger{Ledger: c.Ledger(), height: iss.Block + 1, max: iss.Block + 1}
+	if r := c.Verifier().VerifyOnline(ctx, caughtUp, iss.JWS, asOf("2026-03-10")); r.Verdict != cert.Valid || caughtUp.polls != 0 {
+		t.Fatalf("online through a peer that holds the block: %s, height asked %d times", r.Verdict, caughtUp.polls)
+	}
+	if _, err := cert.MakeBundle(ctx, caughtUp, c.Trust(), iss.JWS); err != nil || caughtUp.polls != 0 {
+		t.Fatalf("bundle through a peer that holds the block: %v, height asked %d times", err, caughtUp.polls)
+	}
 
 	saved := cert.MaxLedgerWait
 	cert.MaxLedgerWait = 200 * time.Millisecond

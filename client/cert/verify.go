@@ -762,10 +762,14 @@ func (s *onlineSource) issuance(c *Certificate, issuerMSP string) (*issuance, []
 	if ok {
 		return cached, cached.err
 	}
-	if err := awaitBlock(s.ctx, s.l, st.BlockNumber); err != nil {
-		return nil, []Finding{finding(ReasonLedgerUnavailable, "transaction %s: %v", st.TxID, err)}
-	}
 	pt, err := s.l.TransactionByID(s.ctx, st.TxID)
+	if errors.Is(err, credit.ErrNotFound) {
+		// Perhaps this peer has not committed the block yet.
+		if werr := awaitBlock(s.ctx, s.l, st.BlockNumber); werr != nil {
+			return nil, []Finding{finding(ReasonLedgerUnavailable, "transaction %s: %v", st.TxID, werr)}
+		}
+		pt, err = s.l.TransactionByID(s.ctx, st.TxID)
+	}
 	if err != nil {
 		return nil, []Finding{ledgerFinding("transaction "+st.TxID, err)}
 	}
