@@ -2,6 +2,7 @@ package chaincode
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/countycredit/creditledger/chaincode/credit"
@@ -131,11 +132,17 @@ func (c *Contract) IssueCertificateBatch(ctx contractapi.TransactionContextInter
 	})
 }
 
-// SetCertificateStatus suspends, reinstates or revokes a certificate or a
-// batch (officer of the issuing county).
+// SetCertificateStatus suspends, reinstates or revokes a certificate, a
+// batch, or one member of a batch by its certificate ID (officer of the
+// issuing county). A member's change is a new version of its batch's
+// anchor, under the anchor's key-level policy.
 func (c *Contract) SetCertificateStatus(ctx contractapi.TransactionContextInterface, req string) (string, error) {
 	return write(ctx, "set certificate status", req, func(l *ledger, r *credit.SetCertificateStatusRequest, a credit.Actor, tx credit.Tx) (credit.Change, error) {
-		cert, err := l.certificate("id", r.ID)
+		anchor := credit.AnchorOf(r.ID)
+		cert, err := l.certificate("id", anchor)
+		if errors.Is(err, credit.ErrNotFound) && anchor != r.ID {
+			return credit.Change{}, fmt.Errorf("certificate %s: no batch %s: %w", r.ID, anchor, credit.ErrNotFound)
+		}
 		if err != nil {
 			return credit.Change{}, err
 		}

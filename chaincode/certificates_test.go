@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -327,8 +328,45 @@ func TestCertificateBatchOnChain(t *testing.T) {
 	}
 	wantCode(t, w.fail(w.officerA, "IssueCertificate", issueArg(t, "B2026-03", subjA)), credit.ErrExists)
 	wantCode(t, w.fail(w.officerA, "IssueCertificateBatch", js(t, credit.IssueCertificateBatchRequest{BatchID: "B2026-04", Subjects: []string{subjA, subjA}, Purpose: "loan", ValidUntil: "2026-06-30"})), credit.ErrInvalid)
-	// A batch is suspended, reinstated and revoked as a whole.
+	// One member alone, by its certificate ID: a new version of the
+	// batch's anchor, under the anchor's key-level policy (none set
+	// again); only the issuing county; an unknown member or batch is
+	// named.
+	member := func(who *fakeIdentity, id, status string) (*peer.Response, *fakeStub) {
+		return w.invoke(who, "SetCertificateStatus", js(t, credit.SetCertificateStatusRequest{ID: id, Status: status, Reason: "该主体新增处罚"}))
+	}
+	for _, who := range []*fakeIdentity{w.officerB, w.auditorA} {
+		resp, stub := member(who, "B2026-03.00002", credit.CertRevoked)
+		wantCode(t, resp.Message, credit.ErrForbidden)
+		if len(stub.writes) != 0 {
+			t.Fatal("a refused member revocation wrote")
+		}
+	}
+	resp, stub := member(w.officerA, "B2026-03.00002", credit.CertRevoked)
+	if resp.Status != shim.OK || stub.eventName != "CertificateRevoked" || len(stub.sbeWrites) != 0 || len(stub.writes) != 1 {
+		t.Fatalf("member revoked: %s event %s, %d writes, %d policies", resp.Message, stub.eventName, len(stub.writes), len(stub.sbeWrites))
+	}
+	got = decode[credit.Certificate](t, w.ok(w.readerA, "GetCertificate", `{"id":"B2026-03"}`))
+	for i, want := range []string{credit.CertValid, credit.CertRevoked, credit.CertValid} {
+		if st, _, _ := got.StateOf(credit.MemberID("B2026-03", i)); st != want {
+			t.Errorf("member %d: %s, want %s", i, st, want)
+		}
+	}
+	if got.State != credit.CertValid || len(got.Members) != 1 {
+		t.Fatalf("batch anchor after a member's revocation %+v", got)
+	}
+	r, _ := member(w.officerA, "B2026-03.00004", credit.CertRevoked)
+	wantCode(t, r.Message, credit.ErrInvalid)
+	r, _ = member(w.officerA, "B2026-99.00001", credit.CertRevoked)
+	if wantCode(t, r.Message, credit.ErrNotFound); !strings.Contains(r.Message, "B2026-99.00001") {
+		t.Fatalf("unknown batch: %s", r.Message)
+	}
+	r, _ = member(w.officerA, "cert-1.00001", credit.CertRevoked)
+	wantCode(t, r.Message, credit.ErrInvalid) // cert-1 is a single certificate
+	// The whole batch.
 	w.ok(w.officerA, "SetCertificateStatus", js(t, credit.SetCertificateStatusRequest{ID: "B2026-03", Status: credit.CertRevoked, Reason: "批量作废"}))
+	r, _ = member(w.officerA, "B2026-03.00001", credit.CertSuspended)
+	wantCode(t, r.Message, credit.ErrState)
 }
 
 // TestListCertificatesByCounty pages through a county's anchors.

@@ -395,8 +395,9 @@ under anchors of at most --chunk (default 1,000) in one transaction each, named
 certificate <anchor>.<i+1 in five digits>, and carries its Merkle proof.
 
 Every certificate is written to --out-dir (default the batch ID) as
-<certificate ID>.jws, with --html also its printable page. A batch is suspended
-or revoked as a whole (cert revoke <anchor ID>).`,
+<certificate ID>.jws, with --html also its printable page. One member is
+suspended or revoked by its certificate ID, a whole anchor by the anchor ID
+(cert revoke <ID>).`,
 		Example: `  creditctl cert batch --subjects-file bidders.txt --purpose bidding --valid-until +1m
   creditctl cert batch --subjects-file - --purpose loan --valid-until 2027-01-31 --out-dir loans --html < subjects.txt`,
 		Args: usageArgs(0, "no arguments"),

@@ -96,11 +96,11 @@ func (f *certLedgerFake) IssueCertificateBatch(_ context.Context, req credit.Iss
 
 func (f *certLedgerFake) SetCertificateStatus(_ context.Context, req credit.SetCertificateStatusRequest) (*credit.Certificate, client.Result, error) {
 	f.calls = append(f.calls, "SetCertificateStatus")
-	if _, _, err := f.anchor(req.ID); err != nil {
+	if _, _, err := f.anchor(credit.AnchorOf(req.ID)); err != nil {
 		return nil, client.Result{}, err
 	}
 	txID := f.c.SetStatus(f.co, req.ID, req.Status, req.Reason, certtest.TxOptions{})
-	a, _, err := f.anchor(req.ID)
+	a, _, err := f.anchor(credit.AnchorOf(req.ID))
 	return a, f.result(txID), err
 }
 

@@ -5,24 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 
 	"github.com/spf13/cobra"
 
 	"github.com/countycredit/creditledger/chaincode/credit"
 )
-
-// memberIDPattern matches a batch member's certificate ID: <anchor>.<five digits>.
-var memberIDPattern = regexp.MustCompile(`^(.+)\.(\d{5})$`)
-
-// batchOf returns the anchor ID of a batch member's certificate ID.
-func batchOf(id string) (string, bool) {
-	m := memberIDPattern.FindStringSubmatch(id)
-	if m == nil {
-		return "", false
-	}
-	return m[1], true
-}
 
 // CertStatusOptions are the inputs of `cert revoke|suspend|reinstate`.
 type CertStatusOptions struct {
@@ -34,17 +21,20 @@ type CertStatusOptions struct {
 }
 
 var certVerbs = map[string]struct{ verb, short, long, example string }{
-	credit.CertRevoked: {"revoke", "Revoke a certificate or a batch for good (issuing county only)",
-		`Revoke a certificate, or a whole batch by its anchor ID: from now on every
-verification answers invalid (revoked); verification as of an earlier date
-still answers valid. Revocation is final and on the ledger with its reason.`,
-		`  creditctl cert revoke CRT-330782-20261123-4f9a0c --reason "主体存在未如实申报的失信记录"`},
-	credit.CertSuspended: {"suspend", "Suspend a certificate or a batch (issuing county only)",
-		`Suspend a certificate or a batch: verification answers invalid (suspended)
-until it is reinstated.`,
+	credit.CertRevoked: {"revoke", "Revoke a certificate, a batch member or a whole batch for good (issuing county only)",
+		`Revoke a certificate, one member of a batch by its certificate ID, or a
+whole batch by its anchor ID: from now on every verification answers invalid
+(revoked); verification as of an earlier date still answers valid.
+Revocation is final and on the ledger with its reason.`,
+		`  creditctl cert revoke CRT-330782-20261123-4f9a0c --reason "主体存在未如实申报的失信记录"
+  creditctl cert revoke BAT-330782-20261123-77aa01.00042 --reason "该主体新增行政处罚"`},
+	credit.CertSuspended: {"suspend", "Suspend a certificate, a batch member or a whole batch (issuing county only)",
+		`Suspend a certificate, one member of a batch, or a whole batch: verification
+answers invalid (suspended) until it is reinstated.`,
 		`  creditctl cert suspend CRT-330782-20261123-4f9a0c --reason "异议核查期间暂停使用"`},
-	credit.CertValid: {"reinstate", "Reinstate a suspended certificate or batch (issuing county only)",
-		`Reinstate a suspended certificate or batch (a revoked one cannot be).`,
+	credit.CertValid: {"reinstate", "Reinstate a suspended certificate, batch member or batch (issuing county only)",
+		`Reinstate a suspended certificate, batch member or batch (a revoked one
+cannot be; a member of a suspended batch is reinstated with its batch).`,
 		`  creditctl cert reinstate CRT-330782-20261123-4f9a0c --reason "异议核查完毕"`},
 }
 
@@ -59,11 +49,12 @@ func NewCmdCertStatus(f *Factory, status string, runF func(*CertStatusOptions) e
 		Long: v.long + `
 
 Only an officer of the issuing county may; the change is a transaction endorsed
-by the county's peer, listed by "cert show". One member of a batch cannot be
-changed alone: change the batch (its anchor ID is the member ID without the
-.NNNNN suffix).`,
+by the county's peer, listed by "cert show". A member's certificate ID
+(<batch>.NNNNN) changes that member alone, recorded in its batch's anchor;
+the batch's anchor ID (the member ID without the .NNNNN suffix) changes
+every member.`,
 		Example: v.example,
-		Args:    usageArgs(1, "one certificate or batch anchor ID"),
+		Args:    usageArgs(1, "one certificate, batch member or batch anchor ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ID = args[0]
 			if err := f.resolveBase(&opts.Base); err != nil {
@@ -89,34 +80,17 @@ func runCertStatus(o *CertStatusOptions) error {
 	p := o.Printer()
 	p.Progressf("%s certificate %s…", map[string]string{credit.CertRevoked: "revoking", credit.CertSuspended: "suspending", credit.CertValid: "reinstating"}[o.Status], o.ID)
 	return o.withCertLedger(func(ctx context.Context, l CertLedger) error {
-		if err := refuseMember(ctx, l, o.ID, certVerbs[o.Status].verb); err != nil {
-			return err
-		}
 		a, res, err := l.SetCertificateStatus(ctx, req)
 		if err != nil {
 			return err
 		}
 		p.Progressf("committed in block %d (transaction %s)", res.BlockNumber, res.TxID)
+		if a.ID != o.ID {
+			state, _, _ := a.StateOf(o.ID)
+			p.Progressf("%s, member of batch %s, is now %s; its batch's anchor:", o.ID, a.ID, state)
+		}
 		return p.writeAnchor(a, &res)
 	})
-}
-
-// refuseMember refuses, before sending, a status change of one member of
-// a batch: the anchor is the batch's, so the batch is changed as a whole
-// (docs/CERTIFICATES.md §4).
-func refuseMember(ctx context.Context, l CertLedger, id, verb string) error {
-	batch, ok := batchOf(id)
-	if !ok {
-		return nil
-	}
-	if _, _, err := l.GetCertificate(ctx, id); !errors.Is(err, credit.ErrNotFound) {
-		return nil // an anchor of that name, or the ledger's answer to the change will say
-	}
-	if a, _, err := l.GetCertificate(ctx, batch); err != nil || !a.IsBatch() {
-		return nil
-	}
-	return &credit.FieldError{Field: "id", Rule: fmt.Sprintf("%s is a member of batch %s: a batch is suspended or revoked as a whole (creditctl cert %s %s --reason …)",
-		id, batch, verb, batch)}
 }
 
 // CertShowOptions are the inputs of `cert show`.
@@ -131,13 +105,18 @@ type CertShowOptions struct {
 type CertShown struct {
 	// CertificateID is the ID asked; AnchorID the anchor holding it (the
 	// batch anchor for a member).
-	CertificateID string               `json:"certificateId"`
-	AnchorID      string               `json:"anchorId"`
-	Certificate   *credit.Certificate  `json:"certificate"`
-	History       []CertHistoryVersion `json:"history"`
+	CertificateID string `json:"certificateId"`
+	AnchorID      string `json:"anchorId"`
+	// State is the certificate's stored state now: for a member of a
+	// batch, the batch's unless the member was changed on its own
+	// (credit.Certificate.StateOf).
+	State       string               `json:"state"`
+	Certificate *credit.Certificate  `json:"certificate"`
+	History     []CertHistoryVersion `json:"history"`
 }
 
-// CertHistoryVersion is one version of an anchor.
+// CertHistoryVersion is one version of an anchor: the certificate's state
+// in it, and the reason of the change that decided that state.
 type CertHistoryVersion struct {
 	TxID      string `json:"txId"`
 	Timestamp string `json:"timestamp"`
@@ -155,7 +134,7 @@ func NewCmdCertShow(f *Factory, runF func(*CertShowOptions) error) *cobra.Comman
 validity, the digest (or, for a batch, the Merkle root and count), the issuing
 transaction, its state now (valid, suspended, revoked, or derived expired) and
 every change with its transaction, time and reason. A batch member's ID shows
-its batch anchor.`,
+its batch anchor, and the member's own state in each version.`,
 		Example: `  creditctl cert show CRT-330782-20261123-4f9a0c
   creditctl cert show BAT-330782-20261123-77aa01.00042 -o json`,
 		Args: usageArgs(1, "one certificate ID"),
@@ -182,7 +161,7 @@ func runCertShow(o *CertShowOptions) error {
 	err := o.withCertLedger(func(ctx context.Context, l CertLedger) error {
 		a, _, err := l.GetCertificate(ctx, o.ID)
 		if errors.Is(err, credit.ErrNotFound) {
-			if batch, ok := batchOf(o.ID); ok {
+			if batch, _, ok := credit.ParseMemberID(o.ID); ok {
 				out.AnchorID = batch
 				a, _, err = l.GetCertificate(ctx, batch)
 			}
@@ -191,11 +170,16 @@ func runCertShow(o *CertShowOptions) error {
 			return err
 		}
 		out.Certificate = a
+		state, _, ok := a.StateOf(o.ID)
+		if !ok {
+			return &credit.FieldError{Field: "id", Rule: fmt.Sprintf("batch %s has %d members; %s is not one of them", a.ID, a.Count, o.ID)}
+		}
+		out.State = state
 		hist, _, err := l.CertificateHistory(ctx, out.AnchorID)
 		if err != nil {
 			return err
 		}
-		out.History, err = anchorVersions(hist)
+		out.History, err = anchorVersions(hist, o.ID)
 		return err
 	})
 	if err != nil {
@@ -206,7 +190,7 @@ func runCertShow(o *CertShowOptions) error {
 		return p.WriteJSON(out)
 	}
 	if out.AnchorID != out.CertificateID {
-		p.Progressf("%s is a member of batch %s; its anchor:", out.CertificateID, out.AnchorID)
+		p.Progressf("%s is a member of batch %s, %s; its batch's anchor:", out.CertificateID, out.AnchorID, out.State)
 	}
 	if err := p.writeAnchor(out.Certificate, nil); err != nil {
 		return err
@@ -219,15 +203,23 @@ func runCertShow(o *CertShowOptions) error {
 	return p.Table([]string{p.Label("timestamp"), p.Label("state"), p.Label("txId"), p.Label("reason")}, rows)
 }
 
-// anchorVersions decodes an anchor's history.
-func anchorVersions(hist []credit.HistoryEntry) ([]CertHistoryVersion, error) {
+// anchorVersions decodes an anchor's history as the versions of
+// certificate id (the anchor's own ID or one of its members').
+func anchorVersions(hist []credit.HistoryEntry, id string) ([]CertHistoryVersion, error) {
 	out := make([]CertHistoryVersion, 0, len(hist))
 	for _, h := range hist {
 		var a credit.Certificate
 		if err := json.Unmarshal(h.Record, &a); err != nil {
 			return nil, fmt.Errorf("anchor history, transaction %s: %w", h.TxID, err)
 		}
-		out = append(out, CertHistoryVersion{TxID: h.TxID, Timestamp: h.Timestamp, State: a.State, Reason: a.StatusReason})
+		v := CertHistoryVersion{TxID: h.TxID, Timestamp: h.Timestamp, State: a.State, Reason: a.StatusReason}
+		if state, m, ok := a.StateOf(id); ok {
+			v.State = state
+			if m != nil {
+				v.Reason = m.Reason
+			}
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -341,7 +340,8 @@ func TestCertIssueSM2(t *testing.T) {
 
 // TestCertBatch: a batch of three subjects in anchors of two writes one
 // certificate per subject; every member verifies offline from one bundle
-// of the folder; a member cannot be revoked alone, the batch can
+// of the folder; one member is revoked alone by its certificate ID, its
+// neighbour staying valid, and the batch as a whole by its anchor ID
 // (docs/CERTIFICATES.md §2, §4).
 func TestCertBatch(t *testing.T) {
 	e := newCertEnv(t)
@@ -374,15 +374,41 @@ func TestCertBatch(t *testing.T) {
 		t.Fatalf("%d valid rows, want 3:\n%s", n, e.out())
 	}
 
-	err := runCertStatus(&CertStatusOptions{Base: e.base(OutputPlain), certDeps: e.deps, ID: "BAT1-001.00002", Status: credit.CertRevoked, Reason: "r"})
-	if ExitCode(err) != ExitInvalid || !strings.Contains(err.Error(), "a batch is suspended or revoked as a whole (creditctl cert revoke BAT1-001") ||
-		slices.Contains(e.l.calls, "SetCertificateStatus") {
-		t.Fatalf("revoking a member: exit %d, %v", ExitCode(err), err)
+	// One member alone: revoked, its neighbour still valid, and `cert show`
+	// of each says so.
+	if err := runCertStatus(&CertStatusOptions{Base: e.base(OutputPlain), certDeps: e.deps, ID: "BAT1-001.00002", Status: credit.CertRevoked, Reason: "新增处罚"}); err != nil {
+		t.Fatalf("revoking a member: %v", err)
 	}
+	if !strings.Contains(e.errOut(), "BAT1-001.00002, member of batch BAT1-001, is now revoked") {
+		t.Fatalf("revoking a member said:\n%s", e.errOut())
+	}
+	if code := e.verify(CertVerifyOptions{File: filepath.Join(dir, "BAT1-001.00002.jws")}); code != ExitCertInvalid || !strings.Contains(e.out(), "revoked") {
+		t.Fatalf("the revoked member: exit %d\n%s", code, e.out())
+	}
+	if code := e.verify(CertVerifyOptions{File: filepath.Join(dir, "BAT1-001.00001.jws")}); code != ExitOK {
+		t.Fatalf("the revoked member's neighbour: exit %d\n%s", code, e.out())
+	}
+	for id, want := range map[string]string{"BAT1-001.00002": credit.CertRevoked, "BAT1-001.00001": credit.CertValid} {
+		if err := runCertShow(&CertShowOptions{Base: e.base(OutputJSON), certDeps: e.deps, ID: id}); err != nil {
+			t.Fatal(err)
+		}
+		var shown CertShown
+		if err := json.Unmarshal([]byte(e.out()), &shown); err != nil {
+			t.Fatal(err)
+		}
+		last := shown.History[len(shown.History)-1]
+		if shown.State != want || shown.AnchorID != "BAT1-001" || last.State != want || len(shown.History) != 2 {
+			t.Fatalf("cert show %s: state %s, history %+v", id, shown.State, shown.History)
+		}
+		if want == credit.CertRevoked && last.Reason != "新增处罚" {
+			t.Fatalf("cert show %s: reason %q", id, last.Reason)
+		}
+	}
+	// The whole batch.
 	if err := runCertStatus(&CertStatusOptions{Base: e.base(OutputPlain), certDeps: e.deps, ID: "BAT1-001", Status: credit.CertRevoked, Reason: "r"}); err != nil {
 		t.Fatal(err)
 	}
-	if code := e.verify(CertVerifyOptions{File: filepath.Join(dir, "BAT1-001.00002.jws")}); code != ExitCertInvalid || !strings.Contains(e.out(), "revoked") {
+	if code := e.verify(CertVerifyOptions{File: filepath.Join(dir, "BAT1-001.00001.jws")}); code != ExitCertInvalid || !strings.Contains(e.out(), "revoked") {
 		t.Fatalf("member of a revoked batch: exit %d\n%s", code, e.out())
 	}
 	if code := e.verify(CertVerifyOptions{File: filepath.Join(dir, "BAT1-002.00001.jws")}); code != ExitOK {
@@ -392,7 +418,7 @@ func TestCertBatch(t *testing.T) {
 	// a subject listed twice: refused before anything is sent
 	writeFile(t, subjects, certSubject+"\n"+certSubject+"\n")
 	calls := len(e.l.calls)
-	err = runCertBatch(&CertBatchOptions{Base: e.base(OutputPlain), certDeps: e.deps, SubjectsFile: subjects, OutDir: dir,
+	err := runCertBatch(&CertBatchOptions{Base: e.base(OutputPlain), certDeps: e.deps, SubjectsFile: subjects, OutDir: dir,
 		Req: credit.IssueCertificateBatchRequest{Purpose: credit.PurposeBidding, ValidUntil: "+1m"}})
 	if ExitCode(err) != ExitInvalid || !strings.Contains(err.Error(), "subjects[1] (--subjects-file)") || len(e.l.calls) != calls {
 		t.Fatalf("duplicate subject: exit %d, %v", ExitCode(err), err)

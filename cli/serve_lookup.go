@@ -104,7 +104,7 @@ func (s *certServer) lookup(ctx context.Context, id, digest string, asOf time.Ti
 	lr.AnchorID = id
 	hist, _, err := s.ledger.CertificateHistory(ctx, id)
 	if errors.Is(err, credit.ErrNotFound) {
-		if batch, ok := batchOf(id); ok {
+		if batch, _, ok := credit.ParseMemberID(id); ok {
 			lr.AnchorID = batch
 			hist, _, err = s.ledger.CertificateHistory(ctx, batch)
 		}
@@ -129,7 +129,17 @@ func (s *certServer) lookup(ctx context.Context, id, digest string, asOf time.Ti
 		times[i], _ = time.Parse(time.RFC3339, h.Timestamp)
 	}
 	first, last := versions[0], versions[len(versions)-1]
-	lr.Anchor, lr.CurrentState, lr.TxID = first, last.State, first.IssueTxID
+	// stateOf is the state of certificate id in an anchor version: a
+	// member's own if it was changed alone and that is more restrictive
+	// than its batch's (credit.Certificate.StateOf), with the reason.
+	stateOf := func(a *credit.Certificate) (string, string) {
+		if st, m, ok := a.StateOf(id); ok && m != nil {
+			return st, m.Reason
+		}
+		return a.State, a.StatusReason
+	}
+	lr.Anchor, lr.TxID = first, first.IssueTxID
+	lr.CurrentState, _ = stateOf(last)
 	if lr.AnchorID == id && first.IsBatch() {
 		lr.add(cert.ReasonAnchorMismatch, "%s is a batch anchor, not a certificate: its members are %s.00001 … (the QR link names a member)", id, id)
 		return lr.finish()
@@ -167,7 +177,7 @@ func (s *certServer) lookup(ctx context.Context, id, digest string, asOf time.Ti
 	// The state and validity at asOf.
 	if asOf.Before(times[0]) || asOf.Before(cert.StartOfDate(first.ValidFrom)) {
 		lr.add(cert.ReasonNotYetValid, "asked as of %s, before the issuance at %s", asOf.UTC().Format(time.RFC3339), hist[0].Timestamp)
-		lr.State = first.State
+		lr.State, _ = stateOf(first)
 		return lr.finish()
 	}
 	at := first
@@ -176,12 +186,13 @@ func (s *certServer) lookup(ctx context.Context, id, digest string, asOf time.Ti
 			at = v
 		}
 	}
-	lr.Anchor, lr.State, lr.StatusReason = at, at.State, at.StatusReason
-	switch at.State {
+	lr.Anchor = at
+	lr.State, lr.StatusReason = stateOf(at)
+	switch lr.State {
 	case credit.CertRevoked:
-		lr.add(cert.ReasonRevoked, "the issuing county revoked it: %s", at.StatusReason)
+		lr.add(cert.ReasonRevoked, "the issuing county revoked it: %s", lr.StatusReason)
 	case credit.CertSuspended:
-		lr.add(cert.ReasonSuspended, "the issuing county suspended it: %s", at.StatusReason)
+		lr.add(cert.ReasonSuspended, "the issuing county suspended it: %s", lr.StatusReason)
 	}
 	if asOf.After(cert.EndOfDate(at.ValidUntil)) {
 		lr.add(cert.ReasonExpired, "valid until %s", at.ValidUntil)

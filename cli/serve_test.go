@@ -168,6 +168,32 @@ func TestServeQRLink(t *testing.T) {
 			}
 		})
 	}
+	t.Run("one member revoked alone", func(t *testing.T) {
+		e := newServeEnv(t)
+		e.c.SetStatus(e.c.County("330782"), "BAT-1.00002", credit.CertRevoked, "该主体新增行政处罚", certtest.TxOptions{}) // 2026-03-10
+		for _, tc := range []struct {
+			path, verdict, reason string
+			shows                 []string
+		}{
+			{qrLink(t, e.batch[1].JWS), "invalid", "revoked", []string{"已撤销", "该主体新增行政处罚"}},
+			{qrLink(t, e.batch[1].JWS) + "&asOf=2026-03-09", "valid", "", []string{"最新状态：已撤销"}},
+			{qrLink(t, e.batch[0].JWS), "valid", "", []string{"有效"}},
+		} {
+			_, _, page := e.get(tc.path)
+			v, reasons := verdictOf(t, page)
+			if v != tc.verdict || strings.Join(reasons, ",") != tc.reason {
+				t.Errorf("%s: verdict %s %v, want %s %s", tc.path, v, reasons, tc.verdict, tc.reason)
+			}
+			for _, want := range tc.shows {
+				if !strings.Contains(page, want) {
+					t.Errorf("%s: page lacks %q", tc.path, want)
+				}
+			}
+			if strings.Contains(page, "该主体新增行政处罚") != (tc.reason != "") {
+				t.Errorf("%s: the member's reason shown on the wrong page", tc.path)
+			}
+		}
+	})
 	t.Run("server without ledger cannot tell", func(t *testing.T) {
 		s, _ := newCertServer(nil, e.c.Trust(), nil, "330782", func() time.Time { return e.c.Now })
 		lr := s.lookup(t.Context(), "CRT-VALID", e.valid.Credential.CredentialStatus.Digest, time.Time{})

@@ -189,7 +189,63 @@ type Certificate struct {
 	// StatusReason and StatusChangedBy record the last status change.
 	StatusReason    string `json:"statusReason,omitempty"`
 	StatusChangedBy string `json:"statusChangedBy,omitempty"`
-	DerivedState    string `json:"derivedState,omitempty"`
+	// Members are the batch members whose status was changed on their
+	// own (SetCertificateStatus with a member's certificate ID), by leaf
+	// index; a member not listed has the batch's state.
+	Members      []CertMember `json:"members,omitempty"`
+	DerivedState string       `json:"derivedState,omitempty"`
+}
+
+// CertMember is the status of one member of a batch, changed apart from
+// the batch's: the last change, with its reason, officer, time and
+// transaction.
+type CertMember struct {
+	ID        string `json:"id"`    // MemberID(batch, Index)
+	Index     int    `json:"index"` // leaf index, 0-based
+	State     string `json:"state"` // valid | suspended | revoked
+	Reason    string `json:"reason"`
+	ChangedBy string `json:"changedBy"`
+	ChangedAt string `json:"changedAt"`
+	TxID      string `json:"txId"`
+}
+
+// Member returns the status entry of leaf index i of a batch, or nil if
+// that member's status was never changed on its own.
+func (c *Certificate) Member(i int) *CertMember {
+	j, ok := slices.BinarySearchFunc(c.Members, i, func(m CertMember, i int) int { return m.Index - i })
+	if !ok {
+		return nil
+	}
+	return &c.Members[j]
+}
+
+// StateOf returns the state of certificate id under this anchor, with the
+// member entry that decides it (nil when the anchor's own state does). For
+// the anchor's own ID it is the anchor's state. For a member of a batch
+// the more restrictive of the batch's state and the member's wins:
+// revoked if either is, else suspended if either is, else valid. ok is
+// false if id is neither the anchor's ID nor one of its members'.
+func (c *Certificate) StateOf(id string) (state string, m *CertMember, ok bool) {
+	if id == c.ID {
+		return c.State, nil, true
+	}
+	batch, i, isMember := ParseMemberID(id)
+	if !isMember || batch != c.ID || !c.IsBatch() || i >= c.Count {
+		return "", nil, false
+	}
+	m = c.Member(i)
+	if m == nil {
+		return c.State, nil, true
+	}
+	for _, s := range []string{CertRevoked, CertSuspended} {
+		switch s {
+		case c.State:
+			return s, nil, true
+		case m.State:
+			return s, m, true
+		}
+	}
+	return CertValid, nil, true
 }
 
 // IsBatch reports whether the anchor is a batch anchor.
@@ -464,7 +520,7 @@ type IssueCertificateBatchResult struct {
 // within MaxValidityMonths from the transaction date (checked by the
 // chaincode).
 func (r IssueCertificateRequest) Validate() error {
-	if err := ValidateID("id", r.ID); err != nil {
+	if err := validateAnchorID("id", r.ID); err != nil {
 		return err
 	}
 	if _, err := ParseSubject("subject", r.Subject); err != nil {
@@ -475,13 +531,26 @@ func (r IssueCertificateRequest) Validate() error {
 
 // Validate checks an IssueCertificateBatch request, as IssueCertificate's.
 func (r IssueCertificateBatchRequest) Validate() error {
-	if err := ValidateID("batchId", r.BatchID); err != nil {
+	if err := validateAnchorID("batchId", r.BatchID); err != nil {
 		return err
 	}
 	if err := ValidateBatchSubjects(r.Subjects); err != nil {
 		return err
 	}
 	return validateIssueFields(r.Purpose, r.ValidUntil, r.Note)
+}
+
+// validateAnchorID checks the ID of a new anchor: an ID, and not of the
+// form of a batch member's certificate ID (<batch>.NNNNN), which names a
+// member in SetCertificateStatus.
+func validateAnchorID(field, id string) error {
+	if err := ValidateID(field, id); err != nil {
+		return err
+	}
+	if batch, _, ok := ParseMemberID(id); ok {
+		return invalid(field, "%q ends in '.' and five digits, the form of a batch member's certificate ID (member of %s); choose another ID", id, batch)
+	}
+	return nil
 }
 
 // Validate checks a SetCertificateStatus request.
@@ -653,11 +722,23 @@ func IssueCertificateBatch(req IssueCertificateBatchRequest, records [][]Record,
 	}, nil
 }
 
+// AnchorOf returns the ID of the anchor holding certificate id: the batch
+// of a member's certificate ID (<batch>.NNNNN), else id itself. Issuance
+// refuses anchor IDs of the member form, so the two never clash.
+func AnchorOf(id string) string {
+	if batch, _, ok := ParseMemberID(id); ok {
+		return batch
+	}
+	return id
+}
+
 // SetCertificateStatus suspends, reinstates (valid) or revokes a
-// certificate or a whole batch. Only an officer of the issuing county may.
-// Revoked is final; setting the current state again is refused (STATE); a
-// reason is required. Every change is a new version of the anchor, so the
-// key history holds each one with its transaction and time.
+// certificate, a whole batch, or one member of a batch (req.ID a member's
+// certificate ID, c its batch's anchor). Only an officer of the issuing
+// county may. Revoked is final; setting the current state again is
+// refused (STATE); a reason is required. Every change is a new version of
+// the anchor, so the key history holds each one with its transaction and
+// time.
 func SetCertificateStatus(c *Certificate, req SetCertificateStatusRequest, a Actor, tx Tx) (Change, error) {
 	const action = "set certificate status"
 	if err := requireOfficer(a, action); err != nil {
@@ -666,8 +747,11 @@ func SetCertificateStatus(c *Certificate, req SetCertificateStatusRequest, a Act
 	if err := req.Validate(); err != nil {
 		return Change{}, err
 	}
-	if err := requireOwner(a, c.County, action+" "+c.ID, "the certificate (issuing county)"); err != nil {
+	if err := requireOwner(a, c.County, action+" "+req.ID, "the certificate (issuing county)"); err != nil {
 		return Change{}, err
+	}
+	if req.ID != c.ID {
+		return setMemberStatus(c, req, a, tx)
 	}
 	if c.State == CertRevoked {
 		return Change{}, fmt.Errorf("%s %s: the certificate is revoked, which is final: %w", action, c.ID, ErrState)
@@ -685,14 +769,73 @@ func SetCertificateStatus(c *Certificate, req SetCertificateStatusRequest, a Act
 	c.State = req.Status
 	c.StatusReason = req.Reason
 	c.StatusChangedBy = a.ID
+	return anchorUpdate(c, event, c.ID, tx), nil
+}
+
+// setMemberStatus changes the status of one member of batch c
+// (SetCertificateStatus with a member's certificate ID): the member's
+// entry in c.Members, kept in index order. The batch's own state bounds
+// it: nothing changes a member of a revoked batch, and a member cannot be
+// reinstated above a suspended batch's state (reinstate the batch).
+func setMemberStatus(c *Certificate, req SetCertificateStatusRequest, a Actor, tx Tx) (Change, error) {
+	const action = "set certificate status"
+	batch, i, ok := ParseMemberID(req.ID)
+	switch {
+	case !ok || batch != c.ID:
+		return Change{}, fmt.Errorf("%s %s: anchor %s does not hold it: %w", action, req.ID, c.ID, ErrNotFound)
+	case !c.IsBatch():
+		return Change{}, invalid("id", "%s is a single certificate, not a batch; %s names no certificate", c.ID, req.ID)
+	case i >= c.Count:
+		return Change{}, invalid("id", "batch %s has %d members (%s to %s); %s is not one of them", c.ID, c.Count, MemberID(c.ID, 0), MemberID(c.ID, c.Count-1), req.ID)
+	case c.State == CertRevoked:
+		return Change{}, fmt.Errorf("%s %s: batch %s is revoked, which is final for every member: %w", action, req.ID, c.ID, ErrState)
+	}
+	cur := CertValid
+	m := c.Member(i)
+	if m != nil {
+		cur = m.State
+	}
+	if cur == CertRevoked {
+		return Change{}, fmt.Errorf("%s %s: the certificate is revoked, which is final: %w", action, req.ID, ErrState)
+	}
+	if cur == req.Status {
+		return Change{}, fmt.Errorf("%s %s: the certificate is already %s: %w", action, req.ID, cur, ErrState)
+	}
+	if req.Status == CertValid && c.State == CertSuspended {
+		return Change{}, fmt.Errorf("%s %s: batch %s is suspended; reinstate the batch, not one member: %w", action, req.ID, c.ID, ErrState)
+	}
+	entry := CertMember{ID: req.ID, Index: i, State: req.Status, Reason: req.Reason, ChangedBy: a.ID, ChangedAt: Instant(tx.Time), TxID: tx.ID}
+	// A new slice: a shallow copy of the anchor shares the old one.
+	j, found := slices.BinarySearchFunc(c.Members, i, func(m CertMember, i int) int { return m.Index - i })
+	if found {
+		c.Members = slices.Clone(c.Members)
+		c.Members[j] = entry
+	} else {
+		c.Members = slices.Insert(slices.Clip(c.Members), j, entry)
+	}
+	event := "CertificateReinstated"
+	switch req.Status {
+	case CertSuspended:
+		event = "CertificateSuspended"
+	case CertRevoked:
+		event = "CertificateRevoked"
+	}
+	return anchorUpdate(c, event, req.ID, tx), nil
+}
+
+// anchorUpdate writes a new version of anchor c after a status change of
+// certificate id (the anchor's own, or a member's).
+func anchorUpdate(c *Certificate, event, id string, tx Tx) Change {
 	c.UpdatedAt = Instant(tx.Time)
 	c.TxID = tx.ID
 	c.DerivedState = ""
+	ev := certEvent(event, c, tx)
+	ev.ID = id
 	return Change{
 		// The key-level policy set at issuance stays in force; it is not set
 		// again on an update (see recordWrites).
 		Puts:   []Put{{Key: CertificateKey(c.ID), Value: mustJSON(c)}},
-		Event:  certEvent(event, c, tx),
+		Event:  ev,
 		Result: c,
-	}, nil
+	}
 }

@@ -665,6 +665,136 @@ func TestCertificateStatusChanges(t *testing.T) {
 	}
 }
 
+// TestCertificateMemberStatus: one member of a batch is suspended,
+// reinstated or revoked on its own (its certificate ID names it): the
+// change is a new version of the batch's anchor listing the member, the
+// other members keep the batch's state, and the more restrictive of the
+// batch's and the member's state is the member's (StateOf). The same rules
+// as for an anchor, plus: nothing changes a member of a revoked batch, a
+// member of a suspended batch is reinstated with the batch, and the ID
+// must name a member of this batch.
+func TestCertificateMemberStatus(t *testing.T) {
+	batch := func() *Certificate {
+		ch, err := IssueCertificateBatch(IssueCertificateBatchRequest{BatchID: "B01", Subjects: []string{subject, other, CompleteCreditCode("91330782MA2B00001")},
+			Purpose: PurposeLoan, ValidUntil: "2026-07-01"}, make([][]Record, 3), defaultRules(), "义乌市", officerA, txOn("2026-06-01"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch.Result.(*IssueCertificateBatchResult).Certificate
+	}
+	type step struct{ id, status string }
+	tests := []struct {
+		name  string
+		steps []step // by officerA; the last one is checked
+		actor Actor
+		want  error
+		field string
+		// the states of B01 and its three members after the last step
+		states [4]string
+		event  string
+	}{
+		{name: "revoke one member", steps: []step{{"B01.00002", CertRevoked}},
+			states: [4]string{CertValid, CertValid, CertRevoked, CertValid}, event: "CertificateRevoked"},
+		{name: "suspend one member", steps: []step{{"B01.00003", CertSuspended}},
+			states: [4]string{CertValid, CertValid, CertValid, CertSuspended}, event: "CertificateSuspended"},
+		{name: "reinstate one member", steps: []step{{"B01.00001", CertSuspended}, {"B01.00001", CertValid}},
+			states: [4]string{CertValid, CertValid, CertValid, CertValid}, event: "CertificateReinstated"},
+		{name: "two members, in index order", steps: []step{{"B01.00003", CertRevoked}, {"B01.00001", CertSuspended}},
+			states: [4]string{CertValid, CertSuspended, CertValid, CertRevoked}, event: "CertificateSuspended"},
+		{name: "batch suspended over a revoked member", steps: []step{{"B01.00002", CertRevoked}, {"B01", CertSuspended}},
+			states: [4]string{CertSuspended, CertSuspended, CertRevoked, CertSuspended}, event: "CertificateSuspended"},
+		{name: "member revoked in a suspended batch", steps: []step{{"B01", CertSuspended}, {"B01.00002", CertRevoked}},
+			states: [4]string{CertSuspended, CertSuspended, CertRevoked, CertSuspended}, event: "CertificateRevoked"},
+		{name: "batch revoked over a suspended member", steps: []step{{"B01.00001", CertSuspended}, {"B01", CertRevoked}},
+			states: [4]string{CertRevoked, CertRevoked, CertRevoked, CertRevoked}, event: "CertificateRevoked"},
+		{name: "a revoked member is final", steps: []step{{"B01.00002", CertRevoked}, {"B01.00002", CertValid}}, want: ErrState},
+		{name: "member of a revoked batch", steps: []step{{"B01", CertRevoked}, {"B01.00002", CertSuspended}}, want: ErrState},
+		{name: "member reinstated above its suspended batch", steps: []step{{"B01.00002", CertSuspended}, {"B01", CertSuspended}, {"B01.00002", CertValid}}, want: ErrState},
+		{name: "member already valid", steps: []step{{"B01.00002", CertValid}}, want: ErrState},
+		{name: "beyond the batch", steps: []step{{"B01.00004", CertRevoked}}, field: "id"},
+		{name: "member of another batch", steps: []step{{"B02.00001", CertRevoked}}, want: ErrNotFound},
+		{name: "other county", steps: []step{{"B01.00002", CertRevoked}}, actor: officerB, want: ErrForbidden},
+		{name: "auditor", steps: []step{{"B01.00002", CertRevoked}}, actor: auditorA, want: ErrForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := batch()
+			var ch Change
+			var err error
+			for i, st := range tt.steps {
+				a := officerA
+				last := i == len(tt.steps)-1
+				if last && tt.actor.ID != "" {
+					a = tt.actor
+				}
+				ch, err = SetCertificateStatus(c, SetCertificateStatusRequest{ID: st.id, Status: st.status, Reason: "复核 " + st.id}, a, txOn("2026-06-0"+strconv.Itoa(i+2)))
+				if !last && err != nil {
+					t.Fatal(err)
+				}
+				if err == nil {
+					c = roundTrip(t, ch.Result.(*Certificate))
+				}
+			}
+			switch {
+			case tt.field != "":
+				var fe *FieldError
+				if !errors.As(err, &fe) || fe.Field != tt.field {
+					t.Fatalf("err = %v, want field %s", err, tt.field)
+				}
+				return
+			case tt.want != nil:
+				wantErr(t, err, tt.want)
+				return
+			case err != nil:
+				t.Fatal(err)
+			}
+			for i, id := range []string{"B01", "B01.00001", "B01.00002", "B01.00003"} {
+				got, m, ok := c.StateOf(id)
+				if !ok || got != tt.states[i] {
+					t.Errorf("%s: %s (%v), want %s", id, got, ok, tt.states[i])
+				}
+				if m != nil && (m.ID != id || m.State != got || m.Reason != "复核 "+id || m.ChangedBy != "officerA" || m.TxID == "") {
+					t.Errorf("%s decided by %+v", id, m)
+				}
+			}
+			if !slices.IsSortedFunc(c.Members, func(a, b CertMember) int { return a.Index - b.Index }) {
+				t.Errorf("members out of order: %+v", c.Members)
+			}
+			lastID := tt.steps[len(tt.steps)-1].id
+			if ch.Event.Name != tt.event || ch.Event.ID != lastID || len(ch.Puts) != 1 || !reflect.DeepEqual(ch.Puts[0].Key, CertificateKey("B01")) ||
+				c.TxID != "tx-2026-06-0"+strconv.Itoa(len(tt.steps)+1) || c.IssueTxID != "tx-2026-06-01" {
+				t.Fatalf("event %+v puts %+v", ch.Event, ch.Puts)
+			}
+			if _, _, ok := c.StateOf("B01.00004"); ok {
+				t.Error("StateOf holds a member beyond the batch")
+			}
+		})
+	}
+}
+
+// TestAnchorIDsAreNotMemberIDs: an anchor's ID may not have the form of a
+// batch member's certificate ID, which SetCertificateStatus reads as one.
+func TestAnchorIDsAreNotMemberIDs(t *testing.T) {
+	req := issueReq()
+	req.ID = "cert.00001"
+	_, err := IssueCertificate(req, nil, defaultRules(), "义乌市", officerA, txOn("2026-06-01"))
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "id" || !strings.Contains(err.Error(), "batch member") {
+		t.Fatalf("single: %v", err)
+	}
+	_, err = IssueCertificateBatch(IssueCertificateBatchRequest{BatchID: "B.00042", Subjects: []string{subject}, Purpose: PurposeLoan, ValidUntil: "2026-07-01"},
+		make([][]Record, 1), defaultRules(), "义乌市", officerA, txOn("2026-06-01"))
+	if !errors.As(err, &fe) || fe.Field != "batchId" {
+		t.Fatalf("batch: %v", err)
+	}
+	for _, ok := range []string{"cert.0001", "cert.000011", "cert-00001", "B2026.07"} {
+		req.ID = ok
+		if _, err := IssueCertificate(req, nil, defaultRules(), "义乌市", officerA, txOn("2026-06-01")); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+}
+
 // TestCertificateDerivedExpiry: a valid certificate reads expired from the
 // day after validUntil; a suspended one stays suspended.
 func TestCertificateDerivedExpiry(t *testing.T) {

@@ -271,6 +271,32 @@ func TestCertificateBatchOnNetwork(t *testing.T) {
 	}
 	wantVerdict(t, "altered proof", v.VerifyOffline(bad, b, cert.Options{}), cert.Invalid, cert.ReasonMerkleProof)
 
+	// One member revoked alone, by its certificate ID: invalid online
+	// (through another county's peer) and from a bundle made after, its
+	// neighbours still valid; another county may not.
+	before := time.Now()
+	time.Sleep(1100 * time.Millisecond) // status changes are timestamped to the second
+	memberID := issued[17].Credential.CredentialStatus.CertificateID
+	other := dial(t, e.p, &e.p.Counties[1], "officer1")
+	if _, _, err := other.SetCertificateStatus(ctx, credit.SetCertificateStatusRequest{ID: memberID, Status: credit.CertRevoked, Reason: "x"}); err == nil {
+		t.Fatal("another county revoked a member")
+	}
+	a, _, err := e.officer.SetCertificateStatus(ctx, credit.SetCertificateStatusRequest{ID: memberID, Status: credit.CertRevoked, Reason: "该主体新增行政处罚"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, m, _ := a.StateOf(memberID); st != credit.CertRevoked || m == nil || a.State != credit.CertValid {
+		t.Fatalf("anchor after revoking member %s: %+v", memberID, a)
+	}
+	r := v.VerifyOnline(ctx, e.auditor, jws[17], cert.Options{})
+	wantVerdict(t, "revoked member online", r, cert.Invalid, cert.ReasonRevoked)
+	t.Logf("revoked member: %v", r.Findings)
+	after := bundleNow(t, e, jws[16], jws[17])
+	wantVerdict(t, "revoked member offline", v.VerifyOffline(jws[17], after, cert.Options{}), cert.Invalid, cert.ReasonRevoked)
+	wantVerdict(t, "its neighbour online", v.VerifyOnline(ctx, e.auditor, jws[16], cert.Options{}), cert.Valid, "")
+	wantVerdict(t, "its neighbour offline", v.VerifyOffline(jws[16], after, cert.Options{}), cert.Valid, "")
+	wantVerdict(t, "revoked member as of before", v.VerifyOnline(ctx, e.auditor, jws[17], cert.Options{AsOf: before}), cert.Valid, "")
+
 	chunked, err := cert.IssueBatch(ctx, e.officer, e.signer, credit.IssueCertificateBatchRequest{BatchID: uniqueID("chunk"), Subjects: subjects[:250],
 		Purpose: credit.PurposeOther, ValidUntil: credit.DateOf(time.Now()).AddMonths(1).String()}, 100)
 	if err != nil {

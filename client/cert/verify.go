@@ -58,7 +58,10 @@ type Report struct {
 	CertificateID string `json:"certificateId,omitempty"`
 	Subject       string `json:"subject,omitempty"`
 	// Anchor is the anchor version in force at AsOf (nil if none was
-	// found); State its state, CurrentState the latest known one.
+	// found); State the certificate's state in it, CurrentState in the
+	// latest known one. For a member of a batch the state is the
+	// member's (credit.Certificate.StateOf): the batch's, unless the
+	// member was suspended or revoked on its own.
 	Anchor       *credit.Certificate `json:"anchor,omitempty"`
 	State        string              `json:"state,omitempty"`
 	CurrentState string              `json:"currentState,omitempty"`
@@ -344,7 +347,7 @@ func (v *Verifier) check(jws string, src anchorSource, opts Options, mode string
 		for _, f := range fs {
 			r.add(f)
 		}
-		v.applyState(r, vs)
+		v.applyState(r, st.CertificateID, vs)
 	}
 	for _, f := range src.notes(r) {
 		r.add(f)
@@ -434,12 +437,21 @@ func (v *Verifier) compareAnchor(r *Report, c *Certificate, hi *headerInfo, iss 
 	}
 }
 
-// applyState finds the anchor version in force at the report's time.
-func (v *Verifier) applyState(r *Report, vs []version) {
+// applyState finds the anchor version in force at the report's time and
+// the state of certificate id in it.
+func (v *Verifier) applyState(r *Report, id string, vs []version) {
 	if len(vs) == 0 {
 		return
 	}
-	r.CurrentState = vs[len(vs)-1].anchor.State
+	// compareAnchor has already refused an ID the anchor does not hold;
+	// such an ID reads the anchor's own state here.
+	stateOf := func(a *credit.Certificate) (string, *credit.CertMember) {
+		if s, m, ok := a.StateOf(id); ok {
+			return s, m
+		}
+		return a.State, nil
+	}
+	r.CurrentState, _ = stateOf(vs[len(vs)-1].anchor)
 	var cur *version
 	for i := range vs {
 		if !vs[i].at.After(r.AsOf) {
@@ -450,12 +462,18 @@ func (v *Verifier) applyState(r *Report, vs []version) {
 		return // before the issuance: reported as not yet valid
 	}
 	a := *cur.anchor // versions are shared between reports
-	r.Anchor, r.State = &a, a.State
-	switch cur.anchor.State {
+	state, m := stateOf(&a)
+	r.Anchor, r.State = &a, state
+	by, at, tx, why := "county "+a.County, cur.at.UTC().Format(time.RFC3339), cur.txID, a.StatusReason
+	if m != nil { // the member's own change decides
+		by = "county " + a.County + " (member " + m.ID + " alone)"
+		at, tx, why = m.ChangedAt, m.TxID, m.Reason
+	}
+	switch state {
 	case credit.CertRevoked:
-		r.add(finding(ReasonRevoked, "revoked by county %s at %s (transaction %s): %s", cur.anchor.County, cur.at.UTC().Format(time.RFC3339), cur.txID, cur.anchor.StatusReason))
+		r.add(finding(ReasonRevoked, "revoked by %s at %s (transaction %s): %s", by, at, tx, why))
 	case credit.CertSuspended:
-		r.add(finding(ReasonSuspended, "suspended by county %s at %s (transaction %s): %s", cur.anchor.County, cur.at.UTC().Format(time.RFC3339), cur.txID, cur.anchor.StatusReason))
+		r.add(finding(ReasonSuspended, "suspended by %s at %s (transaction %s): %s", by, at, tx, why))
 	}
 }
 

@@ -477,6 +477,65 @@ func TestBatchMembersVerifyFromOneBundle(t *testing.T) {
 	}
 }
 
+// TestBatchMemberStatus: one member of a batch revoked on its own reads
+// revoked, online and from a bundle made after the revocation, while the
+// other members stay valid; as of a date before the revocation it was
+// valid; the batch's own suspension then covers every member, and the
+// revoked member stays revoked under it.
+func TestBatchMemberStatus(t *testing.T) {
+	c := certtest.New(t)
+	a := c.County("330782")
+	subjects := []string{subjX, credit.CompleteCreditCode("91330782MA00000B1"), credit.CompleteCreditCode("91330782MA00000B2")}
+	members := c.IssueBatch(a, credit.IssueCertificateBatchRequest{BatchID: "B2026-03", Subjects: subjects, Purpose: "licence", ValidUntil: "2026-06-30"}, nil, certtest.TxOptions{}) // 2026-03-02
+	c.SetDate("2026-03-05")
+	c.SetStatus(a, "B2026-03.00002", credit.CertRevoked, "该主体新增行政处罚", certtest.TxOptions{})
+	c.SetDate("2026-03-08")
+	c.SetStatus(a, "B2026-03", credit.CertSuspended, "批量复核", certtest.TxOptions{})
+	var all []string
+	for _, m := range members {
+		all = append(all, m.JWS)
+	}
+	b := c.Bundle(all...)
+	cases := []struct {
+		member  int
+		date    string
+		verdict cert.Verdict
+		state   string
+		current string
+		reason  cert.Reason
+		detail  string
+	}{
+		{1, "2026-03-04", cert.Valid, credit.CertValid, credit.CertRevoked, "", ""},
+		{1, "2026-03-06", cert.Invalid, credit.CertRevoked, credit.CertRevoked, cert.ReasonRevoked, "member B2026-03.00002 alone"},
+		{0, "2026-03-06", cert.Valid, credit.CertValid, credit.CertSuspended, "", ""},
+		{2, "2026-03-06", cert.Valid, credit.CertValid, credit.CertSuspended, "", ""},
+		{0, "2026-03-09", cert.Invalid, credit.CertSuspended, credit.CertSuspended, cert.ReasonSuspended, "批量复核"},
+		{1, "2026-03-09", cert.Invalid, credit.CertRevoked, credit.CertRevoked, cert.ReasonRevoked, "该主体新增行政处罚"},
+	}
+	for _, tc := range cases {
+		for mode, r := range map[string]*cert.Report{
+			"offline": c.Verifier().VerifyOffline(members[tc.member].JWS, b, asOf(tc.date)),
+			"online":  c.Verifier().VerifyOnline(context.Background(), c.Ledger(), members[tc.member].JWS, asOf(tc.date)),
+		} {
+			if r.Verdict != tc.verdict || r.State != tc.state || r.CurrentState != tc.current {
+				t.Errorf("%s, member %d as of %s: %s state %s (current %s) %v; want %s %s (current %s)", mode, tc.member, tc.date,
+					r.Verdict, r.State, r.CurrentState, r.Findings, tc.verdict, tc.state, tc.current)
+				continue
+			}
+			if tc.reason == "" {
+				continue
+			}
+			found := false
+			for _, f := range r.Findings {
+				found = found || f.Reason == tc.reason && strings.Contains(f.Detail, tc.detail)
+			}
+			if !found {
+				t.Errorf("%s, member %d as of %s: findings %v, want %s saying %q", mode, tc.member, tc.date, r.Findings, tc.reason, tc.detail)
+			}
+		}
+	}
+}
+
 // TestTrustFromTheBundle: verifying with the bundle's own trust roots says
 // so, with their fingerprint.
 func TestTrustFromTheBundle(t *testing.T) {

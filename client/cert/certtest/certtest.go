@@ -500,15 +500,16 @@ func (c *Consortium) IssueBatch(co *County, req credit.IssueCertificateBatchRequ
 	return out
 }
 
-// SetStatus changes an anchor's status by the county's officer (endorsed
-// by the county's peer unless opts say otherwise).
+// SetStatus changes the status of an anchor, or of one member of a batch
+// (id a member's certificate ID), by the county's officer (endorsed by the
+// county's peer unless opts say otherwise).
 func (c *Consortium) SetStatus(co *County, id, status, reason string, opts TxOptions) string {
 	c.t.Helper()
 	c.mu.Lock()
-	a := c.anchors[id]
+	a := c.anchors[credit.AnchorOf(id)]
 	c.mu.Unlock()
 	if a == nil {
-		c.t.Fatalf("certtest: no anchor %s", id)
+		c.t.Fatalf("certtest: no anchor %s", credit.AnchorOf(id))
 	}
 	cp := *a
 	txID, nonce := newTxID(co.Officer.Serialized)
