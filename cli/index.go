@@ -245,7 +245,7 @@ func init() {
 // NewCmdIndex is the "index" noun.
 func NewCmdIndex(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "index <run|serve|status|rebuild|reconcile|subject|record|history|blacklist|watchlist|overdue|ending|repairs|indicators>",
+		Use:   "index <run|serve|status|rebuild|reconcile|audit|subject|record|history|blacklist|watchlist|overdue|ending|repairs|indicators>",
 		Short: "Follow the channel into a local index and answer lookups from it in a millisecond",
 		Long: `The index mirrors the credit chaincode's world state into a local Pebble store,
 block by block (one synced batch per block, so a crash loses nothing and
@@ -257,6 +257,7 @@ county lists and the county credit indicators without asking the peer.
   index status     height, lag behind the peer, ingest rate
   index rebuild    replay every block from 0 into a fresh index, then swap it in
   index reconcile  compare the index with the peer's world state, key by key
+  index audit      look for records forged by a colluding majority of counties
   index capture    save the channel's blocks as files (fixtures, offline rebuilds)
   index subject|record|history|blacklist|watchlist|overdue|ending|repairs|indicators
                    lookups; they open the index folder, or ask a running
@@ -266,7 +267,7 @@ The index folder (--dir, ` + envIndexDir + `) defaults to index/ next to the net
 profile (.run/net/index). See docs/INDEXER.md.`,
 	}
 	cmd.AddCommand(NewCmdIndexRun(f, nil), NewCmdIndexServe(f, nil), NewCmdIndexStatus(f, nil),
-		NewCmdIndexRebuild(f, nil), NewCmdIndexReconcile(f, nil), NewCmdIndexCapture(f, nil))
+		NewCmdIndexRebuild(f, nil), NewCmdIndexReconcile(f, nil), NewCmdIndexAudit(f, nil), NewCmdIndexCapture(f, nil))
 	cmd.AddCommand(indexLookupCommands(f)...)
 	return cmd
 }

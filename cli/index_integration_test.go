@@ -509,6 +509,21 @@ func TestIndexEndToEnd(t *testing.T) {
 
 	rep := reconcileClean(t, n, dir, "after the traffic")
 	t.Logf("reconcile: %d keys equal at height %d", keysCompared(rep), rep.Height)
+
+	// audit: the traffic, every county's officers through their own
+	// peers, holds no forged creation and no stray index entry.
+	out, errOut, code := n.creditctl(t, "index", "audit", "--dir", dir, "-o", "json")
+	var au AuditOutput
+	if err := json.Unmarshal([]byte(out), &au); err != nil || code != 0 || len(au.Findings) != 0 {
+		t.Fatalf("index audit: exit %d (%v), findings %v\n%s", code, err, au.Findings, errOut)
+	}
+	if au.Height != rep.Height || uint64(au.Blocks) != au.Height || au.Creations < au.Records || au.Entries < 2*au.Records || au.Counties != len(n.profile.Counties) {
+		t.Fatalf("index audit checked too little: %+v", au)
+	}
+	if !strings.Contains(errOut, "index: audit clean: ") {
+		t.Fatalf("index audit said: %s", errOut)
+	}
+	t.Logf("audit: %s", lastLine(errOut))
 }
 
 // readIndicators opens the index in dir and reads the indicators of month

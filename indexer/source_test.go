@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -347,8 +348,11 @@ func TestWorkloadInvariants(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	blocks := slices.Clone(w.blocks)
 	for i := range 60 {
-		if _, err := db.Apply(w.block(12)); err != nil {
+		b := w.block(12)
+		blocks = append(blocks, b)
+		if _, err := db.Apply(b); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := checkInvariants(db); err != nil {
@@ -358,4 +362,18 @@ func TestWorkloadInvariants(t *testing.T) {
 	out, _ := checkInvariants(db)
 	s := db.Stats()
 	t.Logf("%s; %d txs (%d invalid), %d writes", out, s.Txs, s.Invalid, s.Writes)
+	// The chaincode's own operations, submitted through each caller's
+	// county: the audit finds nothing.
+	var findings []AuditFinding
+	a, err := AuditCreations(t.Context(), sliceSource(blocks), "", uint64(len(blocks)), func(f AuditFinding) { findings = append(findings, f) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ia, err := db.AuditIndexes(func(f AuditFinding) { findings = append(findings, f) })
+	if err != nil || len(findings) != 0 {
+		t.Fatalf("audit of the workload: %v %v", err, findings)
+	}
+	if a.Creations < ia.Records || ia.Entries < 2*ia.Records || ia.Counties != 3 {
+		t.Fatalf("audit checked too little: %d creations; %+v", a.Creations, ia)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -60,7 +61,11 @@ func newWorkload(tb testing.TB, seed uint64, subjects int) *workload {
 
 // tx runs one chaincode function as a transaction of the current day.
 func (w *workload) tx(fn, arg string, a credit.Actor, code peer.TxValidationCode) (blockgen.Tx, bool) {
-	b := &txBuilder{tx: blockgen.Tx{ID: w.sim.txID(), Time: w.day.Add(time.Duration(w.next) * time.Second), Code: code, MSP: a.MSPID}}
+	// Submitted through the caller's county's peer, which the gateway asks
+	// to endorse first, and one more county's (MAJORITY of three).
+	other := "County" + w.counties[(slices.Index(w.counties, a.County)+1)%len(w.counties)] + "MSP"
+	b := &txBuilder{tx: blockgen.Tx{ID: w.sim.txID(), Time: w.day.Add(time.Duration(w.next) * time.Second), Code: code, MSP: a.MSPID,
+		Endorsers: []string{a.MSPID, other}}}
 	if err := w.sim.invoke(b, fn, []byte(arg), a); err != nil {
 		return blockgen.Tx{}, false // refused by the chaincode's rules (too early, wrong state): not submitted
 	}

@@ -3,12 +3,16 @@
 package chaos
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/countycredit/creditledger/chaincode/credit"
+	"github.com/countycredit/creditledger/client"
+	"github.com/countycredit/creditledger/indexer"
 	gwclient "github.com/hyperledger/fabric-gateway/pkg/client"
 )
 
@@ -81,4 +85,100 @@ func TestMajorityCollusion(t *testing.T) {
 	if d := diffState(before, snapshot(t, readers[countyA])); d != "" {
 		t.Fatalf("the state after the index was put back differs:\n%s", d)
 	}
+
+	// A forged creation, which nothing on the ledger stops: B and C write
+	// a punishment naming county A (a copy of A's real one under a new
+	// ID) with its index entries. Fabric validates a new key against
+	// MAJORITY alone. The indexer's audit names it: created by B's
+	// identity, without A's endorsement.
+	forged := cn.id("collude-forged")
+	pkey := ckey(credit.TypePunishment, forged)
+	value := strings.Replace(before[ckey(credit.TypePunishment, pnA)], `"id":"`+pnA+`"`, `"id":"`+forged+`"`, 1)
+	subj := cn.subject(countyA, 9)
+	forge := func(del bool) outcome {
+		t.Helper()
+		ws := []evilWrite{
+			{ObjectType: credit.TypePunishment, Attrs: []string{forged}, Value: value, Delete: del},
+			{ObjectType: credit.TypeSubject, Attrs: []string{subj, credit.TypePunishment, forged}, Value: A.Code, Delete: del},
+			{ObjectType: credit.TypeByCounty, Attrs: []string{A.Code, credit.TypePunishment, credit.StateActive, forged}, Value: subj, Delete: del},
+		}
+		if del {
+			for i := range ws {
+				ws[i].Value = ""
+			}
+		}
+		p, _ := gwB.proposal(t, "GetRecord", credit.RecordRequest{Kind: "punishment", ID: pnA},
+			gwclient.WithEndorsingOrganizations(B.MSPID, C.MSPID), evil(t, evilInstructions{Writes: ws}))
+		return gwB.submit(ctx, p)
+	}
+	o := forge(false)
+	if o.Err != nil {
+		t.Fatalf("B and C creating a punishment of county A: %v; want VALID (a new key: MAJORITY only)", o)
+	}
+	cleaned := false
+	t.Cleanup(func() {
+		if !cleaned {
+			if o := forge(true); o.Err != nil {
+				t.Errorf("deleting the forged punishment: %v", o)
+			}
+		}
+	})
+	h := cn.waitLevel(t, readers, 0, 2*time.Minute)
+	if got := snapshot(t, readers[countyA])[pkey]; got != value {
+		t.Fatalf("the forged punishment is not on the ledger: %q", got)
+	}
+	findings := audit(t, readers[countyA], h)
+	var mine []string
+	for _, f := range findings {
+		if f.Key == credit.TypePunishment+"{"+forged+"}" {
+			mine = append(mine, f.Check)
+			if f.TxID != o.TxID {
+				t.Errorf("finding %s names transaction %s, the forgery was %s", f, f.TxID, o.TxID)
+			}
+			t.Logf("audit: %s", f)
+		}
+	}
+	if !slices.Equal(mine, []string{indexer.AuditCreator, indexer.AuditEndorsement}) {
+		t.Fatalf("audit findings about the forged punishment: %v; all: %v", mine, findings)
+	}
+	if o := forge(true); o.Err != nil {
+		t.Fatalf("deleting the forged punishment: %v", o)
+	}
+	cleaned = true
+	cn.waitLevel(t, readers, 0, 2*time.Minute)
+	if d := diffState(before, snapshot(t, readers[countyA])); d != "" {
+		t.Fatalf("the state after the forgery was deleted differs:\n%s", d)
+	}
+}
+
+// audit builds an index of the ledger up to height from cl's peer and
+// returns what indexer's audit finds (both checks).
+func audit(t *testing.T, cl *client.Client, height uint64) []indexer.AuditFinding {
+	t.Helper()
+	ctx := ctxFor(t, 5*time.Minute)
+	db, err := indexer.Open(t.TempDir(), indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	src := blockSource{cl}
+	if err := db.FollowTo(ctx, src, height); err != nil {
+		t.Fatal(err)
+	}
+	var out []indexer.AuditFinding
+	add := func(f indexer.AuditFinding) { out = append(out, f) }
+	if _, err := db.AuditIndexes(add); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := indexer.AuditCreations(ctx, src, "", height, add); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// blockSource streams a peer's blocks to the indexer.
+type blockSource struct{ c *client.Client }
+
+func (s blockSource) OpenBlocks(ctx context.Context, start uint64) (indexer.BlockStream, error) {
+	return s.c.OpenBlocks(ctx, start)
 }

@@ -54,6 +54,9 @@ type Tx struct {
 	Chaincode string
 	// MSP is the creator's MSP ID.
 	MSP string
+	// Endorsers are the MSP IDs of the endorsements; nil gives one, of
+	// County330782MSP.
+	Endorsers []string
 	// RWSets are the read-write sets, one per namespace, in order.
 	RWSets []NsRWSet
 	// Garbage, when set, replaces the envelope with these bytes (to model a
@@ -251,13 +254,14 @@ func endorserTx(tx Tx, sh []byte) *peer.Transaction {
 				Input:       &peer.ChaincodeInput{Args: [][]byte{[]byte("Invoke"), []byte("{}")}},
 			}}),
 		}),
-		Action: &peer.ChaincodeEndorsedAction{
-			ProposalResponsePayload: prp,
-			Endorsements: []*peer.Endorsement{{
-				Endorser:  identity("County330782MSP"),
-				Signature: []byte("endorser-signature"),
-			}},
-		},
+		Action: &peer.ChaincodeEndorsedAction{ProposalResponsePayload: prp},
+	}
+	endorsers := tx.Endorsers
+	if endorsers == nil {
+		endorsers = []string{"County330782MSP"}
+	}
+	for _, e := range endorsers {
+		cap.Action.Endorsements = append(cap.Action.Endorsements, &peer.Endorsement{Endorser: identity(e), Signature: []byte("endorser-signature")})
 	}
 	return &peer.Transaction{Actions: []*peer.TransactionAction{{Header: sh, Payload: mustMarshal(cap)}}}
 }
