@@ -759,17 +759,10 @@ func SetCertificateStatus(c *Certificate, req SetCertificateStatusRequest, a Act
 	if c.State == req.Status {
 		return Change{}, fmt.Errorf("%s %s: the certificate is already %s: %w", action, c.ID, c.State, ErrState)
 	}
-	event := "CertificateReinstated"
-	switch req.Status {
-	case CertSuspended:
-		event = "CertificateSuspended"
-	case CertRevoked:
-		event = "CertificateRevoked"
-	}
 	c.State = req.Status
 	c.StatusReason = req.Reason
 	c.StatusChangedBy = a.ID
-	return anchorUpdate(c, event, c.ID, tx), nil
+	return anchorUpdate(c, req.Status, c.ID, tx), nil
 }
 
 // setMemberStatus changes the status of one member of batch c
@@ -813,22 +806,22 @@ func setMemberStatus(c *Certificate, req SetCertificateStatusRequest, a Actor, t
 	} else {
 		c.Members = slices.Insert(slices.Clip(c.Members), j, entry)
 	}
+	return anchorUpdate(c, req.Status, req.ID, tx), nil
+}
+
+// anchorUpdate writes a new version of anchor c after certificate id (the
+// anchor's own, or a member's) was set to status.
+func anchorUpdate(c *Certificate, status, id string, tx Tx) Change {
+	c.UpdatedAt = Instant(tx.Time)
+	c.TxID = tx.ID
+	c.DerivedState = ""
 	event := "CertificateReinstated"
-	switch req.Status {
+	switch status {
 	case CertSuspended:
 		event = "CertificateSuspended"
 	case CertRevoked:
 		event = "CertificateRevoked"
 	}
-	return anchorUpdate(c, event, req.ID, tx), nil
-}
-
-// anchorUpdate writes a new version of anchor c after a status change of
-// certificate id (the anchor's own, or a member's).
-func anchorUpdate(c *Certificate, event, id string, tx Tx) Change {
-	c.UpdatedAt = Instant(tx.Time)
-	c.TxID = tx.ID
-	c.DerivedState = ""
 	ev := certEvent(event, c, tx)
 	ev.ID = id
 	return Change{
