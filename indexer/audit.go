@@ -450,14 +450,7 @@ func auditIndexes(s *pebble.Snapshot, out *IndexAudit, fn func(AuditFinding)) er
 	if err != nil {
 		return err
 	}
-	ids := make([]string, 0, len(anchors))
-	for id := range anchors {
-		if !listed[id] {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
+	for _, id := range unmatched(anchors, listed) {
 		report(keys.CompositeKey(credit.TypeCertificate, id), "no certcounty entry certcounty{%s,%s}: ListCertificates does not show it", anchors[id], id)
 	}
 
@@ -502,15 +495,21 @@ func auditIndexes(s *pebble.Snapshot, out *IndexAudit, fn func(AuditFinding)) er
 	if err != nil {
 		return err
 	}
-	codes := make([]string, 0, len(counties))
-	for code := range counties {
-		if !mapped[code] {
-			codes = append(codes, code)
-		}
-	}
-	slices.Sort(codes)
-	for _, code := range codes {
+	for _, code := range unmatched(counties, mapped) {
 		report(keys.CompositeKey(credit.TypeCounty, code), "no countymsp entry maps MSP %s to it", counties[code])
 	}
 	return nil
+}
+
+// unmatched returns the keys of m that matched does not hold, sorted (so
+// that findings come in key order, never in map order).
+func unmatched(m map[string]string, matched map[string]bool) []string {
+	var out []string
+	for k := range m {
+		if !matched[k] {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
