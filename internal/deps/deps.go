@@ -7,9 +7,9 @@
 package deps
 
 import (
+	_ "github.com/chromedp/chromedp"
 	_ "github.com/cockroachdb/datadriven"
 	_ "github.com/cockroachdb/pebble/v2"
-	_ "github.com/chromedp/chromedp"
 	_ "github.com/emmansun/gmsm/sm2"
 	_ "github.com/go-jose/go-jose/v4"
 	_ "github.com/hyperledger/fabric-chaincode-go/v2/pkg/cid"
