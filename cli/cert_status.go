@@ -171,7 +171,10 @@ func runCertShow(o *CertShowOptions) error {
 		}
 		out.Certificate = a
 		state, _, ok := a.StateOf(o.ID)
-		if !ok {
+		switch {
+		case !ok && !a.IsBatch():
+			return &credit.FieldError{Field: "id", Rule: fmt.Sprintf("%s is a single certificate, not a batch; %s names no certificate", a.ID, o.ID)}
+		case !ok:
 			return &credit.FieldError{Field: "id", Rule: fmt.Sprintf("batch %s has %d members; %s is not one of them", a.ID, a.Count, o.ID)}
 		}
 		out.State = state

@@ -404,6 +404,10 @@ func TestCertBatch(t *testing.T) {
 			t.Fatalf("cert show %s: reason %q", id, last.Reason)
 		}
 	}
+	err := runCertShow(&CertShowOptions{Base: e.base(OutputPlain), certDeps: e.deps, ID: "BAT1-001.00003"})
+	if ExitCode(err) != ExitInvalid || !strings.Contains(err.Error(), "batch BAT1-001 has 2 members; BAT1-001.00003 is not one of them") {
+		t.Fatalf("cert show of a member beyond the batch: exit %d, %v", ExitCode(err), err)
+	}
 	// The whole batch.
 	if err := runCertStatus(&CertStatusOptions{Base: e.base(OutputPlain), certDeps: e.deps, ID: "BAT1-001", Status: credit.CertRevoked, Reason: "r"}); err != nil {
 		t.Fatal(err)
@@ -418,7 +422,7 @@ func TestCertBatch(t *testing.T) {
 	// a subject listed twice: refused before anything is sent
 	writeFile(t, subjects, certSubject+"\n"+certSubject+"\n")
 	calls := len(e.l.calls)
-	err := runCertBatch(&CertBatchOptions{Base: e.base(OutputPlain), certDeps: e.deps, SubjectsFile: subjects, OutDir: dir,
+	err = runCertBatch(&CertBatchOptions{Base: e.base(OutputPlain), certDeps: e.deps, SubjectsFile: subjects, OutDir: dir,
 		Req: credit.IssueCertificateBatchRequest{Purpose: credit.PurposeBidding, ValidUntil: "+1m"}})
 	if ExitCode(err) != ExitInvalid || !strings.Contains(err.Error(), "subjects[1] (--subjects-file)") || len(e.l.calls) != calls {
 		t.Fatalf("duplicate subject: exit %d, %v", ExitCode(err), err)
