@@ -511,13 +511,15 @@ func TestIndexEndToEnd(t *testing.T) {
 	t.Logf("reconcile: %d keys equal at height %d", keysCompared(rep), rep.Height)
 
 	// audit: the traffic, every county's officers through their own
-	// peers, holds no forged creation and no stray index entry.
+	// peers, holds no forged creation, no stray index entry, and every
+	// transaction replays exactly with the chaincode.
 	out, errOut, code := n.creditctl(t, "index", "audit", "--dir", dir, "-o", "json")
 	var au AuditOutput
 	if err := json.Unmarshal([]byte(out), &au); err != nil || code != 0 || len(au.Findings) != 0 {
 		t.Fatalf("index audit: exit %d (%v), findings %v\n%s", code, err, au.Findings, errOut)
 	}
-	if au.Height != rep.Height || uint64(au.Blocks) != au.Height || au.Creations < au.Records || au.Entries < 2*au.Records || au.Counties != len(n.profile.Counties) {
+	if au.Height != rep.Height || uint64(au.Blocks) != au.Height || au.Creations < au.Records || au.Entries < 2*au.Records || au.Counties != len(n.profile.Counties) ||
+		au.Replayed < au.Records {
 		t.Fatalf("index audit checked too little: %+v", au)
 	}
 	if !strings.Contains(errOut, "index: audit clean: ") {

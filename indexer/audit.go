@@ -204,27 +204,37 @@ func (a *CreationAudit) check(block uint64, txID, ot, id, k string, v []byte, id
 // AuditCreations checks the creations of blocks [0, height) of src.
 func AuditCreations(ctx context.Context, src BlockSource, ns string, height uint64, fn func(AuditFinding)) (*CreationAudit, error) {
 	a := NewCreationAudit(ns)
+	return a, EachBlock(ctx, src, height, func(b *common.Block) error { return a.Block(b, fn) })
+}
+
+// EachBlock calls fn with blocks [0, height) of src, in order. A source
+// that ends before height is an error (ErrGap), as is a block out of
+// order.
+func EachBlock(ctx context.Context, src BlockSource, height uint64, fn func(*common.Block) error) error {
 	if height == 0 {
-		return a, nil
+		return nil
 	}
 	s, err := src.OpenBlocks(ctx, 0)
 	if err != nil {
-		return a, fmt.Errorf("audit: %w", err)
+		return fmt.Errorf("read blocks: %w", err)
 	}
 	defer s.Close()
-	for a.next < height {
+	for n := uint64(0); n < height; n++ {
 		b, err := s.Recv()
 		if errors.Is(err, io.EOF) {
-			return a, fmt.Errorf("audit: the blocks end at %d, the index is at height %d: %w", a.next, height, ErrGap)
+			return fmt.Errorf("read blocks: they end at %d, before height %d: %w", n, height, ErrGap)
 		}
 		if err != nil {
-			return a, fmt.Errorf("audit: block %d: %w", a.next, err)
+			return fmt.Errorf("read blocks: block %d: %w", n, err)
 		}
-		if err := a.Block(b, fn); err != nil {
-			return a, err
+		if got := b.GetHeader().GetNumber(); got != n {
+			return fmt.Errorf("read blocks: expected block %d, got %d: %w", n, got, ErrGap)
+		}
+		if err := fn(b); err != nil {
+			return err
 		}
 	}
-	return a, nil
+	return nil
 }
 
 // txIdentities are a transaction's creator MSP and its endorsers' MSPs

@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/countycredit/creditledger/chaincode/credit"
+	"github.com/countycredit/creditledger/chaincode/replay"
 	"github.com/countycredit/creditledger/client"
 	"github.com/countycredit/creditledger/indexer"
 	gwclient "github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 )
 
 // TestMajorityCollusion goes beyond one hostile county: B and C, a
@@ -141,6 +143,12 @@ func TestMajorityCollusion(t *testing.T) {
 	if !slices.Equal(mine, []string{indexer.AuditCreator, indexer.AuditEndorsement}) {
 		t.Fatalf("audit findings about the forged punishment: %v; all: %v", mine, findings)
 	}
+	// The replay too: the proposal was a GetRecord, which writes nothing.
+	if f, ok := replayed(findings, o.TxID); !ok || !strings.Contains(f.Detail, "punishment{"+forged+"} written") {
+		t.Fatalf("no replay finding names the forgery %s: %v", o.TxID, findings)
+	} else {
+		t.Logf("audit: %s", f)
+	}
 	if o := forge(true); o.Err != nil {
 		t.Fatalf("deleting the forged punishment: %v", o)
 	}
@@ -151,8 +159,19 @@ func TestMajorityCollusion(t *testing.T) {
 	}
 }
 
+// replayed returns the replay finding about transaction txID.
+func replayed(fs []indexer.AuditFinding, txID string) (indexer.AuditFinding, bool) {
+	for _, f := range fs {
+		if f.Check == "replay" && f.TxID == txID {
+			return f, true
+		}
+	}
+	return indexer.AuditFinding{}, false
+}
+
 // audit builds an index of the ledger up to height from cl's peer and
-// returns what indexer's audit finds (both checks).
+// returns what `creditctl index audit` finds: the indexer's creation and
+// index checks, and the replay of every transaction (chaincode/replay).
 func audit(t *testing.T, cl *client.Client, height uint64) []indexer.AuditFinding {
 	t.Helper()
 	ctx := ctxFor(t, 5*time.Minute)
@@ -173,6 +192,20 @@ func audit(t *testing.T, cl *client.Client, height uint64) []indexer.AuditFindin
 	if _, err := indexer.AuditCreations(ctx, src, "", height, add); err != nil {
 		t.Fatal(err)
 	}
+	r, err := replay.New(indexer.DefaultNamespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	err = indexer.EachBlock(ctx, src, height, func(b *common.Block) error {
+		return r.Block(b, func(f replay.Finding) {
+			add(indexer.AuditFinding{Check: "replay", Key: f.Function + " by " + f.Creator, Block: f.Block, TxID: f.TxID, Detail: f.Detail})
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("audit of %d blocks: %d transactions replayed, %d findings", height, r.Txs, len(out))
 	return out
 }
 

@@ -273,16 +273,26 @@ func TestHostileCounty(t *testing.T) {
 	p, _ = hostile.proposal(t, "RevokePunishment", credit.RevokePunishmentRequest{ID: pnB, Reason: "x"},
 		gwclient.WithEndorsingOrganizations(B.MSPID),
 		evil(t, evilInstructions{Writes: []evilWrite{{ObjectType: credit.TypePunishment, Attrs: []string{pnB}, Value: alteredB}}}))
-	if o := hostile.submit(ctx, p); o.Err != nil {
+	o := hostile.submit(ctx, p)
+	if o.Err != nil {
 		t.Fatalf("control: B's malicious chaincode altering B's own punishment: %v; want VALID", o)
 	}
-	cn.waitLevel(t, readers, 0, 2*time.Minute)
+	h := cn.waitLevel(t, readers, 0, 2*time.Minute)
 	want := maps.Clone(after)
 	want[pnBKey] = alteredB
 	if d := diffState(want, snapshot(t, reader)); d != "" {
 		t.Fatalf("control: the state differs from B's own punishment altered:\n%s", d)
 	}
 	t.Log("control: B's own punishment altered with B's endorsement alone (VALID), nothing else changed")
+	// Nothing on the ledger stops it; the audit's replay names it: the
+	// reference chaincode, given the same RevokePunishment proposal,
+	// writes the revocation (state revoked, the bycounty entry moved),
+	// not the altered decision number.
+	f, ok := replayed(audit(t, reader, h), o.TxID)
+	if !ok || !strings.Contains(f.Detail, "punishment{"+pnB+"} written as") || !strings.Contains(f.Detail, `"state":"revoked"`) {
+		t.Fatalf("no replay finding names B's rewrite %s: %+v", o.TxID, f)
+	}
+	t.Logf("audit: %s", f)
 
 }
 

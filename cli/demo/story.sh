@@ -276,8 +276,8 @@ step_index() {
 	ctl --county $A index indicators --month "$(date +%Y-%m)" --lang zh
 	step "Reconcile the index with the peer's world state, key by key: no difference"
 	ctl index reconcile
-	step "Audit the ledger for records forged by a colluding majority of counties: none"
-	say "Every record was created by its own county's officer, with its county's peer endorsing; every index entry matches its record."
+	step "Audit the ledger for records forged by a colluding majority of counties, or rewritten by their own county: none"
+	say "Every record was created by its own county's officer, with its county's peer endorsing; every index entry matches its record; every transaction, replayed with this chaincode, writes what the ledger holds."
 	ctl index audit
 }
 

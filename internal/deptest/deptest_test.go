@@ -27,6 +27,7 @@ type rule struct {
 var rules = []rule{
 	{group: []string{"chaincode/credit"}, stdOnly: true},
 	{group: []string{"chaincode", "chaincode/cmd/creditcc"}, allowed: []string{"chaincode/credit"}},
+	{group: []string{"chaincode/replay"}, allowed: []string{"chaincode", "chaincode/credit"}},
 	{group: []string{"client", "client/cert"}, allowed: []string{"chaincode/credit"}},
 	{group: []string{"indexer", "indexer/keys"}, allowed: []string{"chaincode/credit"}},
 	{group: []string{"indexer/httpapi"}, allowed: []string{"indexer", "indexer/keys", "chaincode/credit"}},
