@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -133,9 +135,13 @@ func (c *chaosNet) killIndexAfter(t testing.TB, dir string, n int, pause time.Du
 	return seen, saw
 }
 
-// indexHeight asks `index status --offline -o json` for the checkpoint.
+// indexHeight asks `index status --offline -o json` for the checkpoint:
+// 0 when a kill came before `index run` created the store.
 func (c *chaosNet) indexHeight(t testing.TB, dir string) uint64 {
 	t.Helper()
+	if _, err := os.Stat(filepath.Join(dir, "db")); errors.Is(err, fs.ErrNotExist) {
+		return 0
+	}
 	cmd := c.creditctlCmd("index", "status", "--offline", "--dir", dir, "-o", "json")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
