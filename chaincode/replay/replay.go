@@ -24,6 +24,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -176,20 +177,7 @@ func (r *Replayer) check(block uint64, t *tx, fn func(Finding)) {
 		report("the endorsed response has status %d; the reference chaincode answers %d", t.status, resp.GetStatus())
 	}
 	var diffs []string
-	keys := slices.Sorted(func(yield func(string) bool) {
-		seen := map[string]bool{}
-		for _, m := range []map[string]write{t.writes, s.writes} {
-			for k := range m {
-				if !seen[k] {
-					seen[k] = true
-					if !yield(k) {
-						return
-					}
-				}
-			}
-		}
-	})
-	for _, k := range keys {
+	for _, k := range unionKeys(t.writes, s.writes) {
 		got, inLedger := t.writes[k]
 		want, inReplay := s.writes[k]
 		switch {
@@ -205,20 +193,7 @@ func (r *Replayer) check(block uint64, t *tx, fn func(Finding)) {
 			diffs = append(diffs, fmt.Sprintf("%s written as %s, the reference chaincode writes %s", showKey(k), g, w))
 		}
 	}
-	pkeys := slices.Sorted(func(yield func(string) bool) {
-		seen := map[string]bool{}
-		for _, m := range []map[string][]byte{t.policies, s.policies} {
-			for k := range m {
-				if !seen[k] {
-					seen[k] = true
-					if !yield(k) {
-						return
-					}
-				}
-			}
-		}
-	})
-	for _, k := range pkeys {
+	for _, k := range unionKeys(t.policies, s.policies) {
 		got, inLedger := t.policies[k]
 		want, inReplay := s.policies[k]
 		if inLedger != inReplay || !bytes.Equal(got, want) {
@@ -234,6 +209,19 @@ func (r *Replayer) check(block uint64, t *tx, fn func(Finding)) {
 		}
 		report("%s%s", strings.Join(diffs, "; "), more)
 	}
+}
+
+// unionKeys returns the keys of a and b, sorted (findings in key order,
+// never in map order).
+func unionKeys[V any](a, b map[string]V) []string {
+	out := slices.Collect(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // apply applies t's writes, as the ledger did.
