@@ -109,6 +109,7 @@ type tx struct {
 	writes      map[string]write // of the namespace, by key
 	policies    map[string][]byte
 	status      int32 // the endorsed response's status
+	actions     int   // the transaction's actions (one, as clients make them)
 }
 
 type write struct {
@@ -175,6 +176,9 @@ func (r *Replayer) check(block uint64, t *tx, fn func(Finding)) {
 		return
 	case t.status != shim.OK:
 		report("the endorsed response has status %d; the reference chaincode answers %d", t.status, resp.GetStatus())
+	}
+	if t.actions != 1 {
+		report("%d actions; the Gateway and the peer CLI make one: only the first was replayed", t.actions)
 	}
 	var diffs []string
 	for _, k := range unionKeys(t.writes, s.writes) {
@@ -343,56 +347,61 @@ func (r *Replayer) parse(env []byte) (*tx, error) {
 	if err := proto.Unmarshal(p.Data, &trans); err != nil {
 		return nil, fmt.Errorf("transaction: %w", err)
 	}
-	if len(trans.Actions) != 1 {
-		return nil, fmt.Errorf("%d actions; the Gateway and the peer CLI make one", len(trans.Actions))
-	}
-	var cap peer.ChaincodeActionPayload
-	if err := proto.Unmarshal(trans.Actions[0].Payload, &cap); err != nil {
-		return nil, fmt.Errorf("chaincode action payload: %w", err)
-	}
-	var cpp peer.ChaincodeProposalPayload
-	if err := proto.Unmarshal(cap.ChaincodeProposalPayload, &cpp); err != nil {
-		return nil, fmt.Errorf("proposal payload: %w", err)
-	}
-	var cis peer.ChaincodeInvocationSpec
-	if err := proto.Unmarshal(cpp.Input, &cis); err != nil {
-		return nil, fmt.Errorf("invocation spec: %w", err)
-	}
-	t.chaincode = cis.GetChaincodeSpec().GetChaincodeId().GetName()
-	t.args = cis.GetChaincodeSpec().GetInput().GetArgs()
-	var prp peer.ProposalResponsePayload
-	if err := proto.Unmarshal(cap.GetAction().GetProposalResponsePayload(), &prp); err != nil {
-		return nil, fmt.Errorf("proposal response payload: %w", err)
-	}
-	var action peer.ChaincodeAction
-	if err := proto.Unmarshal(prp.Extension, &action); err != nil {
-		return nil, fmt.Errorf("chaincode action: %w", err)
-	}
-	t.status = action.GetResponse().GetStatus()
-	var rws rwset.TxReadWriteSet
-	if err := proto.Unmarshal(action.Results, &rws); err != nil {
-		return nil, fmt.Errorf("read-write set: %w", err)
-	}
-	for _, ns := range rws.NsRwset {
-		if ns.Namespace != r.ns {
-			continue
+	t.actions = len(trans.Actions)
+	// The writes of every action (as the committer applies them); the
+	// proposal and response of the first (a transaction the Gateway or
+	// the peer CLI makes has one; check reports any other number).
+	for ai, ta := range trans.Actions {
+		var cap peer.ChaincodeActionPayload
+		if err := proto.Unmarshal(ta.Payload, &cap); err != nil {
+			return nil, fmt.Errorf("action %d: chaincode action payload: %w", ai, err)
 		}
-		var kv kvrwset.KVRWSet
-		if err := proto.Unmarshal(ns.Rwset, &kv); err != nil {
-			return nil, fmt.Errorf("%s read-write set: %w", ns.Namespace, err)
+		var prp peer.ProposalResponsePayload
+		if err := proto.Unmarshal(cap.GetAction().GetProposalResponsePayload(), &prp); err != nil {
+			return nil, fmt.Errorf("action %d: proposal response payload: %w", ai, err)
 		}
-		for _, w := range kv.Writes {
-			// As Fabric's committer: an empty value deletes.
-			t.writes[w.Key] = write{value: w.Value, del: w.IsDelete || len(w.Value) == 0}
+		var action peer.ChaincodeAction
+		if err := proto.Unmarshal(prp.Extension, &action); err != nil {
+			return nil, fmt.Errorf("action %d: chaincode action: %w", ai, err)
 		}
-		for _, m := range kv.MetadataWrites {
-			var p []byte
-			for _, e := range m.Entries {
-				if e.Name == validationParameter {
-					p = e.Value
-				}
+		if ai == 0 {
+			var cpp peer.ChaincodeProposalPayload
+			if err := proto.Unmarshal(cap.ChaincodeProposalPayload, &cpp); err != nil {
+				return nil, fmt.Errorf("proposal payload: %w", err)
 			}
-			t.policies[m.Key] = p
+			var cis peer.ChaincodeInvocationSpec
+			if err := proto.Unmarshal(cpp.Input, &cis); err != nil {
+				return nil, fmt.Errorf("invocation spec: %w", err)
+			}
+			t.chaincode = cis.GetChaincodeSpec().GetChaincodeId().GetName()
+			t.args = cis.GetChaincodeSpec().GetInput().GetArgs()
+			t.status = action.GetResponse().GetStatus()
+		}
+		var rws rwset.TxReadWriteSet
+		if err := proto.Unmarshal(action.Results, &rws); err != nil {
+			return nil, fmt.Errorf("action %d: read-write set: %w", ai, err)
+		}
+		for _, ns := range rws.NsRwset {
+			if ns.Namespace != r.ns {
+				continue
+			}
+			var kv kvrwset.KVRWSet
+			if err := proto.Unmarshal(ns.Rwset, &kv); err != nil {
+				return nil, fmt.Errorf("action %d: %s read-write set: %w", ai, ns.Namespace, err)
+			}
+			for _, w := range kv.Writes {
+				// As Fabric's committer: an empty value deletes.
+				t.writes[w.Key] = write{value: w.Value, del: w.IsDelete || len(w.Value) == 0}
+			}
+			for _, m := range kv.MetadataWrites {
+				var p []byte
+				for _, e := range m.Entries {
+					if e.Name == validationParameter {
+						p = e.Value
+					}
+				}
+				t.policies[m.Key] = p
+			}
 		}
 	}
 	return t, nil

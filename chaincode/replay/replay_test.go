@@ -85,6 +85,11 @@ func TestReplayMatchesTheNetwork(t *testing.T) {
 // that transaction's block and ID. (Signatures are not checked by replay:
 // the committing peer did.)
 func tamper(t *testing.T, blocks []*common.Block, fn string, f func(kv *kvrwset.KVRWSet, args [][]byte) [][]byte) (uint64, string) {
+	return tamperTx(t, blocks, fn, func(_ *peer.Transaction, kv *kvrwset.KVRWSet, args [][]byte) [][]byte { return f(kv, args) })
+}
+
+// tamperTx is tamper with the whole transaction at hand too.
+func tamperTx(t *testing.T, blocks []*common.Block, fn string, f func(tr *peer.Transaction, kv *kvrwset.KVRWSet, args [][]byte) [][]byte) (uint64, string) {
 	t.Helper()
 	for _, b := range blocks {
 		for i, env := range b.Data.Data {
@@ -118,7 +123,7 @@ func tamper(t *testing.T, blocks []*common.Block, fn string, f func(kv *kvrwset.
 				}
 				var kv kvrwset.KVRWSet
 				must(t, proto.Unmarshal(ns.Rwset, &kv))
-				cis.ChaincodeSpec.Input.Args = f(&kv, args)
+				cis.ChaincodeSpec.Input.Args = f(&tr, &kv, args)
 				ns.Rwset = mustMarshal(t, &kv)
 			}
 			ca.Results = mustMarshal(t, &rws)
@@ -217,6 +222,20 @@ func TestReplayFindsRewrites(t *testing.T) {
 				t.Errorf("%d blocks replayed of %d", r.Blocks, len(blocks))
 			}
 		})
+	}
+}
+
+// TestReplayReportsSeveralActions: a transaction of two actions (no
+// client of ours makes one) is reported, not replayed as if it were one.
+func TestReplayReportsSeveralActions(t *testing.T) {
+	blocks := readBlocks(t, networkBlocks)
+	_, txID := tamperTx(t, blocks, "MakeCommitment", func(tr *peer.Transaction, _ *kvrwset.KVRWSet, args [][]byte) [][]byte {
+		tr.Actions = append(tr.Actions, tr.Actions[0])
+		return args
+	})
+	findings, _ := replayAll(t, blocks)
+	if len(findings) != 1 || findings[0].TxID != txID || !strings.Contains(findings[0].Detail, "2 actions") {
+		t.Fatalf("findings %v", findings)
 	}
 }
 
