@@ -206,6 +206,8 @@ func (f *Factory) retryNotice(err error, pause time.Duration) {
 		why = "a record it refers to is not on this county's peer yet (written a moment ago through another county?)"
 	case errors.Is(err, client.ErrConflict):
 		why = "another transaction changed the same record at the same time"
+	case errors.Is(err, client.ErrOrderingUnavailable):
+		why = "no orderer could take the transaction (the orderers are electing a leader, or one is down): the same transaction is sent again"
 	default:
 		why = "a transient refusal"
 	}

@@ -14,7 +14,9 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 )
 
 // Config says which peer to talk to, as whom, and on which channel.
@@ -88,12 +90,20 @@ type Retry struct {
 	// network starts, peers of other counties are not yet known to
 	// discovery. Zero turns it off.
 	NoPlan time.Duration
+	// Ordering is how long an endorsed transaction is sent again, every
+	// 500 ms, while no orderer can take it (ErrOrderingUnavailable): a
+	// Raft election after the leader was lost takes 5-10 s. The same
+	// signed transaction is sent, so it cannot be ordered twice to effect:
+	// the ledger keeps the first transaction of an ID and marks a later
+	// copy DUPLICATE_TXID. Zero turns it off.
+	Ordering time.Duration
 }
 
 // DefaultRetry: five tries on read conflicts (pauses 100, 200, 400, 800
-// ms), 2 s for a reference to catch up, 60 s for discovery to converge.
+// ms), 2 s for a reference to catch up, 60 s for discovery to converge,
+// 20 s for the orderers to elect a leader.
 var DefaultRetry = Retry{Attempts: 5, Initial: 100 * time.Millisecond, Max: 2 * time.Second,
-	NotFound: 2 * time.Second, NoPlan: 60 * time.Second}
+	NotFound: 2 * time.Second, NoPlan: 60 * time.Second, Ordering: 20 * time.Second}
 
 // Client is a connection to one peer's Gateway for one signing identity.
 // It is safe for concurrent use.
@@ -320,9 +330,7 @@ func (c *Client) submitOnce(ctx context.Context, fn string, arg []byte) ([]byte,
 		return nil, res, newTxError(fn, StageEndorse, res.TxID, err)
 	}
 
-	sctx, cancel := context.WithTimeout(ctx, c.cfg.Timeouts.Submit)
-	commit, err := tx.SubmitWithContext(sctx)
-	cancel()
+	commit, err := c.resubmit(ctx, tx.SubmitWithContext)
 	if err != nil {
 		return nil, res, newTxError(fn, StageSubmit, res.TxID, err)
 	}
@@ -339,6 +347,35 @@ func (c *Client) submitOnce(ctx context.Context, fn string, arg []byte) ([]byte,
 			&client.CommitError{TransactionID: res.TxID, Code: status.Code})
 	}
 	return tx.Result(), res, nil
+}
+
+// orderingPause is the pause between sends of a transaction no orderer
+// could take.
+const orderingPause = 500 * time.Millisecond
+
+// resubmit sends an endorsed, signed transaction (send) to the ordering
+// service through the Gateway. While the Gateway answers Unavailable — it
+// reached no orderer that could take it: an orderer down, or no consensus
+// leader during an election — it sends the same transaction again, every
+// orderingPause, for up to Retry.Ordering. Any other answer, or the end
+// of that time, is returned as it is.
+func (c *Client) resubmit(ctx context.Context, send func(context.Context, ...grpc.CallOption) (*client.Commit, error)) (*client.Commit, error) {
+	start := c.now()
+	for {
+		sctx, cancel := context.WithTimeout(ctx, c.cfg.Timeouts.Submit)
+		commit, err := send(sctx)
+		cancel()
+		if err == nil || status.Code(err) != codes.Unavailable || ctx.Err() != nil ||
+			c.now().Sub(start)+orderingPause > c.cfg.Retry.Ordering {
+			return commit, err
+		}
+		if c.cfg.OnRetry != nil {
+			c.cfg.OnRetry(fmt.Errorf("%w: %w", ErrOrderingUnavailable, err), orderingPause)
+		}
+		if c.sleep(ctx, orderingPause) != nil {
+			return commit, err
+		}
+	}
 }
 
 // TransactionStatus reports how a transaction was validated, by asking the

@@ -47,6 +47,12 @@ var (
 	// satisfy the endorsement policy (discovery has not converged, or too
 	// many counties' peers are down). Nothing was sent to the orderer.
 	ErrNoPlan = errors.New("no endorsement plan")
+	// ErrOrderingUnavailable: the Gateway could not hand the transaction
+	// to any orderer (none reachable, or none with a consensus leader: an
+	// election after an orderer was lost or restarted). Submit sends the
+	// same signed transaction again for up to Retry.Ordering (OnRetry hears
+	// of it with this error); after that it is ErrCommitUnknown.
+	ErrOrderingUnavailable = errors.New("no orderer could take the transaction")
 )
 
 // TxError is the error of every Client call. It names the chaincode

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -246,5 +248,55 @@ func TestSubmitWaitsForLaggingPeers(t *testing.T) {
 	}
 	if _, err := c.Submit(context.Background(), "X", struct{}{}, nil); !errors.Is(err, credit.ErrNotFound) || calls != 1 {
 		t.Fatalf("evaluate-stage not found: %d calls, %v", calls, err)
+	}
+}
+
+// TestResubmitWhileNoOrdererTakesIt: while the Gateway answers
+// Unavailable (no orderer could take the transaction: an election after
+// the leader was lost), the same transaction is sent again every 500 ms,
+// up to Retry.Ordering, and OnRetry hears ErrOrderingUnavailable; any
+// other answer is returned at once; past Retry.Ordering, the
+// Unavailable answer is returned, and Submit reports ErrCommitUnknown.
+func TestResubmitWhileNoOrdererTakesIt(t *testing.T) {
+	unavailable := status.Error(codes.Unavailable, "no orderers could successfully process transaction")
+	aborted := status.Error(codes.Aborted, "received unsuccessful response from orderer: status=BAD_REQUEST")
+	cases := []struct {
+		name    string
+		answers []error // per send; nil = taken
+		sends   int
+		want    error // nil: taken
+	}{
+		{"taken at once", []error{nil}, 1, nil},
+		{"taken after an election", []error{unavailable, unavailable, unavailable, nil}, 4, nil},
+		{"refused by the orderer: not sent again", []error{aborted}, 1, aborted},
+		{"no orderer for longer than Retry.Ordering", slices.Repeat([]error{unavailable}, 100), 41, unavailable}, // at 0, 0.5 … 20 s
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+			var heard []error
+			c := &Client{cfg: Config{Retry: DefaultRetry, Timeouts: DefaultTimeouts, OnRetry: func(err error, d time.Duration) {
+				heard = append(heard, err)
+				if d != 500*time.Millisecond {
+					t.Errorf("pause %s", d)
+				}
+			}}, now: func() time.Time { return clock }}
+			c.sleep = func(_ context.Context, d time.Duration) error { clock = clock.Add(d); return nil }
+			sends := 0
+			_, err := c.resubmit(context.Background(), func(context.Context, ...grpc.CallOption) (*client.Commit, error) {
+				a := tc.answers[sends]
+				sends++
+				return nil, a
+			})
+			if sends != tc.sends || !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Fatalf("%d sends, err %v; want %d sends, %v", sends, err, tc.sends, tc.want)
+			}
+			if len(heard) != sends-1 && tc.want == nil || len(heard) > 0 && !errors.Is(heard[0], ErrOrderingUnavailable) {
+				t.Fatalf("OnRetry heard %v", heard)
+			}
+			if tc.want == unavailable && !errors.Is(newTxError("MakeCommitment", StageSubmit, "tx1", err), ErrCommitUnknown) {
+				t.Fatal("the last Unavailable answer is not reported as an unknown outcome")
+			}
+		})
 	}
 }
