@@ -55,7 +55,7 @@ var zhFields = map[string]string{
 	// network status, up, down, clean
 	"node": "节点", "address": "地址", "process": "进程", "pid": "进程号", "health": "健康状况",
 	"height": "区块高度", "channel": "通道", "chaincode": "链码", "chaincodeCommitted": "链码已提交",
-	"chaincodeSequence": "链码定义序号", "healthy": "网络健康", "runFolder": "运行目录", "removed": "已删除",
+	"chaincodeSequence": "链码定义序号", "orderingLeader": "排序服务主节点", "healthy": "网络健康", "runFolder": "运行目录", "removed": "已删除",
 	"profile": "连接配置", "opsAddress": "运维地址",
 	// identity issue, show
 	"mspIdSource": "MSP 标识来源", "mspIdVerified": "MSP 标识已核实", "ous": "组织单元", "role": "角色",

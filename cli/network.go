@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -497,13 +498,15 @@ func NewCmdNetworkStatus(f *Factory, runF func(*NetworkStatusOptions) error) *co
 		Use:   "status",
 		Short: "Health of every node, channel height per node, chaincode committed or not",
 		Long: `Show every orderer, peer and chaincode server of the run folder: whether its
-process runs, its PID, its /healthz, and its height of the channel; and
-whether the chaincode is committed. Exits 1 when anything is not healthy.
+process runs, its PID, its /healthz, and its height of the channel; which
+orderer is the channel's consensus leader (none during an election: nothing
+can be ordered then); and whether the chaincode is committed. Exits 1 when
+anything is not healthy.
 
 -o plain prints one tab-separated line per node (node, kind, county,
 address, process, pid, health, height, note), then "field<TAB>value" lines
-(channel, chaincode, chaincodeCommitted, chaincodeSequence, healthy,
-runFolder); -o json prints the same as an object (docs/OPERATOR.md).`,
+(channel, chaincode, chaincodeCommitted, chaincodeSequence, orderingLeader,
+healthy, runFolder); -o json prints the same as an object (docs/OPERATOR.md).`,
 		Example: `  creditctl network status
   creditctl network status --run /tmp/testnet -o json
   creditctl network status -o plain | awk -F'\t' 'NF > 2 && $7 != "OK"'   # the nodes that are not healthy`,
@@ -586,6 +589,7 @@ func writeStatus(p *Printer, s *network.Status, extra ...[]string) error {
 		{p.Label("chaincode"), s.Chaincode},
 		{p.Label("chaincodeCommitted"), p.Value("chaincodeCommitted", strconv.FormatBool(s.Committed))},
 		{p.Label("chaincodeSequence"), strconv.Itoa(s.ChaincodeSequence)},
+		{p.Label("orderingLeader"), cmp.Or(s.OrderingLeader, "none")},
 		{p.Label("healthy"), p.Value("healthy", strconv.FormatBool(s.Healthy))},
 		{p.Label("runFolder"), s.Dir},
 	}

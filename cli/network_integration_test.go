@@ -90,7 +90,8 @@ func TestNetworkStatusOnTheSharedNetwork(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("network status -o json: %v\n%s", err, out)
 	}
-	if !st.Healthy || !st.Committed || st.ChaincodeSequence < 1 || st.Channel != p.Channel || st.Chaincode != p.Chaincode || st.Dir != run {
+	if !st.Healthy || !st.Committed || st.ChaincodeSequence < 1 || st.Channel != p.Channel || st.Chaincode != p.Chaincode || st.Dir != run ||
+		!strings.HasPrefix(st.OrderingLeader, "orderer") {
 		t.Errorf("status = %+v", st)
 	}
 	var names []string
@@ -119,7 +120,7 @@ func TestNetworkStatusOnTheSharedNetwork(t *testing.T) {
 			t.Errorf("plain output lacks a line matching %s:\n%s", re, out)
 		}
 	}
-	for _, w := range []string{"\nhealthy\ttrue\n", "\nchaincodeCommitted\ttrue\n", "\nrunFolder\t" + run + "\n"} {
+	for _, w := range []string{"\nhealthy\ttrue\n", "\nchaincodeCommitted\ttrue\n", "\nrunFolder\t" + run + "\n", "\norderingLeader\torderer"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("plain output lacks %q:\n%s", w, out)
 		}

@@ -19,7 +19,13 @@ type Status struct {
 	ChaincodeSequence int          `json:"chaincodeSequence"`
 	Committed         bool         `json:"chaincodeCommitted"`
 	Nodes             []NodeStatus `json:"nodes"`
-	// Healthy: every node is healthy and the chaincode is committed.
+	// OrderingLeader is the orderer that reports itself the channel's
+	// consensus leader (OrderingLeader), "" when none does: no transaction
+	// can be ordered then (an election is under way, or too few orderers
+	// run).
+	OrderingLeader string `json:"orderingLeader"`
+	// Healthy: every node is healthy, the ordering service has a leader
+	// and the chaincode is committed.
 	Healthy bool `json:"healthy"`
 }
 
@@ -41,7 +47,8 @@ type NodeStatus struct {
 }
 
 // Status probes every node concurrently: process, /healthz, channel
-// height, and whether the chaincode is committed.
+// height, the ordering service's leader, and whether the chaincode is
+// committed.
 func (n *Network) Status(ctx context.Context) (*Status, error) {
 	if n.fab == nil {
 		return nil, fmt.Errorf("network status: Fabric binaries are needed: %w", ErrInvalid)
@@ -124,8 +131,13 @@ func (n *Network) Status(ctx context.Context) (*Status, error) {
 			}
 		}
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.OrderingLeader, _ = n.OrderingLeader(ctx)
+	}()
 	wg.Wait()
-	s.Healthy = s.Committed
+	s.Healthy = s.Committed && s.OrderingLeader != ""
 	for _, ns := range s.Nodes {
 		if ns.Health != "OK" || ns.Error != "" {
 			s.Healthy = false
