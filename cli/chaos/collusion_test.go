@@ -189,18 +189,18 @@ func audit(t *testing.T, cl *client.Client, height uint64) []indexer.AuditFindin
 	if _, err := db.AuditIndexes(add); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := indexer.AuditCreations(ctx, src, "", height, add); err != nil {
-		t.Fatal(err)
-	}
+	// One pass over the blocks for the creations and the replay, as
+	// `creditctl index audit` makes.
+	a := indexer.NewCreationAudit(indexer.DefaultNamespace)
 	r, err := replay.New(indexer.DefaultNamespace)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	err = indexer.EachBlock(ctx, src, height, func(b *common.Block) error {
-		return r.Block(b, func(f replay.Finding) {
+		return errors.Join(a.Block(b, add), r.Block(b, func(f replay.Finding) {
 			add(indexer.AuditFinding{Check: "replay", Key: f.Function + " by " + f.Creator, Block: f.Block, TxID: f.TxID, Detail: f.Detail})
-		})
+		}))
 	})
 	if err != nil {
 		t.Fatal(err)
