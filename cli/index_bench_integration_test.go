@@ -66,8 +66,16 @@ func benchLedger(b *testing.B, n *itNet) uint64 {
 //	               from a copy of an index built up to the first loaded
 //	               block (the copy is not timed).
 //
+// Two more runs from the peer measure the storage floor: the blocks
+// received and decoded as for delivery, and as each block's one synced
+// batch the rows the warm-up ingest wrote for it (recorded with
+// RecordRows, written by StoreRecorded), nothing read from the index or
+// built; and the same with the state mirror's rows alone. Their ratio to
+// delivery is the most any ingest writing those rows can reach here.
+//
 // Each reports the blocks and transactions, every rate, ingest/delivery
-// (from the peer; target ≥ 0.8) and file-ingest/file-read (from files).
+// (from the peer; target ≥ 0.8), floor/delivery and mirror-floor/delivery,
+// and file-ingest/file-read (from files).
 // CREDIT_BENCH_SAVE_BLOCKS=DIR also saves the ledger's blocks from block 0
 // to the end of the loaded ones into DIR, for in-process profiling
 // (BenchmarkIngestRealBlocks with INDEXER_BENCH_BLOCKS=DIR).
@@ -188,7 +196,7 @@ func ingestVsDelivery(b *testing.B, n *itNet, from, to uint64) {
 		}
 		return m
 	}
-	var cpuUsed [4][2]time.Duration // by measurement: this process, the peers
+	var cpuUsed [6][2]time.Duration // by measurement: this process, the peers
 	// read receives and decodes every block, as Follow's receiving
 	// goroutine does, without applying anything.
 	read := func(src indexer.BlockSource, m int) (time.Duration, int) {
@@ -218,7 +226,12 @@ func ingestVsDelivery(b *testing.B, n *itNet, from, to uint64) {
 		}
 		return time.Since(t0), txs
 	}
-	ingest := func(src indexer.BlockSource, m int) time.Duration {
+	// ingest copies the base index and brings it to block to from src:
+	// with Follow, keeping the rows it writes in record if that is set;
+	// or, with store set, with StoreRecorded (the storage floor: blocks
+	// received and decoded as Follow receives them, each block's batch
+	// the rows Follow wrote for it, nothing built).
+	ingest := func(src indexer.BlockSource, m int, record, store *indexer.RowRecording) time.Duration {
 		dir := filepath.Join(b.TempDir(), "db")
 		if err := os.CopyFS(dir, os.DirFS(base)); err != nil {
 			b.Fatal(err)
@@ -227,9 +240,15 @@ func ingestVsDelivery(b *testing.B, n *itNet, from, to uint64) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		db.RecordRows(record)
 		c0 := cpu()
 		t0 := time.Now()
-		if err := db.FollowTo(ctx, src, to); err != nil {
+		if store != nil {
+			err = db.StoreRecorded(ctx, src, to, store)
+		} else {
+			err = db.FollowTo(ctx, src, to)
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
 		d := time.Since(t0)
@@ -243,18 +262,25 @@ func ingestVsDelivery(b *testing.B, n *itNet, from, to uint64) {
 	}
 	fileSrc := indexer.DirSource{Dir: files}
 	// Warm up every path (the peer's block file cache, the connection,
-	// the page cache of the files).
+	// the page cache of the files); the first ingest records its rows.
+	rec := indexer.NewRowRecording()
 	_, txs := read(peer, 0)
 	read(fileSrc, 2)
-	ingest(peer, 1)
-	ingest(fileSrc, 3)
-	cpuUsed = [4][2]time.Duration{}
-	var times [4]time.Duration // delivery, ingest, file read, file ingest
-	runs := [4]func() time.Duration{
+	ingest(peer, 1, rec, nil)
+	ingest(fileSrc, 3, nil, nil)
+	mirrorRec := rec.MirrorOnly()
+	ingest(peer, 4, nil, rec)
+	ingest(peer, 5, nil, mirrorRec)
+	cpuUsed = [6][2]time.Duration{}
+	// delivery, ingest, file read, file ingest, storage floor, mirror floor
+	var times [6]time.Duration
+	runs := [6]func() time.Duration{
 		func() time.Duration { d, _ := read(peer, 0); return d },
-		func() time.Duration { return ingest(peer, 1) },
+		func() time.Duration { return ingest(peer, 1, nil, nil) },
 		func() time.Duration { d, _ := read(fileSrc, 2); return d },
-		func() time.Duration { return ingest(fileSrc, 3) },
+		func() time.Duration { return ingest(fileSrc, 3, nil, nil) },
+		func() time.Duration { return ingest(peer, 4, nil, rec) },
+		func() time.Duration { return ingest(peer, 5, nil, mirrorRec) },
 	}
 	b.ResetTimer()
 	for i := range b.N {
@@ -287,6 +313,20 @@ func ingestVsDelivery(b *testing.B, n *itNet, from, to uint64) {
 	b.ReportMetric(us(cpuUsed[1][1]), "ingest-peer-cpu-µs/block")
 	b.ReportMetric(us(cpuUsed[2][0]), "file-read-cpu-µs/block")
 	b.ReportMetric(us(cpuUsed[3][0]), "file-ingest-cpu-µs/block")
+	// The storage floor: what writing ingest's rows costs, received and
+	// decoded as delivery receives them; its ratio to delivery is the
+	// best ingest can reach here, whatever it builds.
+	rs := rec.Stats()
+	b.ReportMetric(rs.Rows, "rows/block")
+	b.ReportMetric(rs.MirrorRows, "mirror-rows/block")
+	b.ReportMetric(rs.Bytes, "row-bytes/block")
+	b.ReportMetric(rate(times[4]), "floor-blocks/s")
+	b.ReportMetric(times[0].Seconds()/times[4].Seconds(), "floor/delivery")
+	b.ReportMetric(us(cpuUsed[4][0]), "floor-cpu-µs/block")
+	b.ReportMetric(us(cpuUsed[4][1]), "floor-peer-cpu-µs/block")
+	b.ReportMetric(rate(times[5]), "mirror-floor-blocks/s")
+	b.ReportMetric(times[0].Seconds()/times[5].Seconds(), "mirror-floor/delivery")
+	b.ReportMetric(us(cpuUsed[5][0]), "mirror-floor-cpu-µs/block")
 }
 
 // BenchmarkIndexSubjectProfile measures a subject's profile from the index

@@ -80,9 +80,12 @@ type chainTip struct {
 type builtBlock struct {
 	batch *pebble.Batch       // nil until made
 	rows  map[string]rowWrite // not modified once built
-	res   ApplyResult
-	tip   chainTip // after this block
-	start time.Time
+	// sorted, for a block StoreRecorded writes, are its rows in key
+	// order, and rows is nil.
+	sorted []recordedRow
+	res    ApplyResult
+	tip    chainTip // after this block
+	start  time.Time
 }
 
 // rowWrite is a row a batch sets (v) or deletes (del).
@@ -221,6 +224,9 @@ func (db *DB) build(b *common.Block, pb *ParsedBlock, prep [][]preparedWrite, st
 		tip: chainTip{height: n + 1, cp: newCP, counts: total}}
 	db.tip = bb.tip
 	db.cacheBlock(r)
+	if db.recording != nil {
+		db.recording.record(n, bb.rows)
+	}
 	db.pendMu.Lock()
 	db.pending = append(db.pending, bb)
 	db.pendMu.Unlock()
@@ -496,6 +502,9 @@ func (a *applier) del(k []byte) { a.r.cur[string(k)] = rowWrite{del: true} }
 // order. Follow makes it in its writer goroutine, beside the next blocks
 // being built (which read bb.rows too, never writing it).
 func (db *DB) makeBatch(bb *builtBlock) error {
+	if bb.sorted != nil {
+		return db.makeSortedBatch(bb)
+	}
 	ks := make([]string, 0, len(bb.rows))
 	size := 0
 	for k, w := range bb.rows {
@@ -510,6 +519,30 @@ func (db *DB) makeBatch(bb *builtBlock) error {
 			err = b.Delete([]byte(k), nil)
 		} else {
 			err = b.Set([]byte(k), w.v, nil)
+		}
+		if err != nil {
+			b.Close()
+			return fmt.Errorf("apply block %d: batch: %w", bb.res.Block, err)
+		}
+	}
+	bb.batch = b
+	return nil
+}
+
+// makeSortedBatch makes the batch of a block StoreRecorded writes, from
+// rows already in key order.
+func (db *DB) makeSortedBatch(bb *builtBlock) error {
+	size := 0
+	for _, r := range bb.sorted {
+		size += len(r.key) + len(r.w.v) + 16
+	}
+	b := db.pdb.NewBatchWithSize(size)
+	for _, r := range bb.sorted {
+		var err error
+		if r.w.del {
+			err = b.Delete([]byte(r.key), nil)
+		} else {
+			err = b.Set([]byte(r.key), r.w.v, nil)
 		}
 		if err != nil {
 			b.Close()

@@ -94,6 +94,9 @@ type DB struct {
 	applyMu sync.Mutex // serialises building blocks (Apply, Follow)
 	tip     chainTip   // the last block built; guarded by applyMu
 	rows    rowCache   // rows as of tip; guarded by applyMu
+	// recording, if set, keeps the rows of every block built (RecordRows);
+	// guarded by applyMu.
+	recording *RowRecording
 
 	// pending are the blocks built and not yet committed, oldest first
 	// (Follow commits one while it builds the next).

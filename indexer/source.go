@@ -71,7 +71,7 @@ type BlockStream interface {
 // return is durably indexed, and blocks received but not yet applied are
 // dropped (the next Follow receives them again).
 func (db *DB) Follow(ctx context.Context, src BlockSource) error {
-	return db.follow(ctx, src, 0, false)
+	return db.follow(ctx, src, 0, false, nil)
 }
 
 // FollowTo is Follow that also returns nil as soon as Height reaches
@@ -82,7 +82,7 @@ func (db *DB) FollowTo(ctx context.Context, src BlockSource, height uint64) erro
 	if db.Height() >= height {
 		return nil
 	}
-	return db.follow(ctx, src, height, true)
+	return db.follow(ctx, src, height, true, nil)
 }
 
 // FollowPrefetch is how many blocks Follow receives and parses ahead of
@@ -98,7 +98,10 @@ type fetched struct {
 	err  error
 }
 
-func (db *DB) follow(ctx context.Context, src BlockSource, stop uint64, bounded bool) error {
+// follow is Follow, or FollowTo when bounded; with rec set it is
+// StoreRecorded: blocks are received and decoded as usual, and each
+// block's batch is its recorded rows, nothing prepared or built.
+func (db *DB) follow(ctx context.Context, src BlockSource, stop uint64, bounded bool, rec *RowRecording) error {
 	start := db.Height()
 	// The stream's context ends when Follow returns, so that a prefetcher
 	// waiting in Recv is released even by a source whose Close does not.
@@ -123,7 +126,10 @@ func (db *DB) follow(ctx context.Context, src BlockSource, stop uint64, bounded 
 			}
 			if f.err == nil {
 				if pb, perr := ParseBlock(b, db.ns); perr == nil {
-					f.pb, f.prep = pb, prepareBlock(pb)
+					f.pb = pb
+					if rec == nil {
+						f.prep = prepareBlock(pb)
+					}
 				}
 			}
 			select {
@@ -242,7 +248,12 @@ func (db *DB) follow(ctx context.Context, src BlockSource, stop uint64, bounded 
 			return finish(fmt.Errorf("follow: receive block %d: %w", db.tipHeight(), err))
 		}
 		db.applyMu.Lock()
-		bb, _, err := db.build(f.b, f.pb, f.prep, time.Now())
+		var bb *builtBlock
+		if rec != nil {
+			bb, err = db.buildRecorded(rec, f.pb)
+		} else {
+			bb, _, err = db.build(f.b, f.pb, f.prep, time.Now())
+		}
 		db.applyMu.Unlock()
 		if err != nil {
 			return finish(fmt.Errorf("follow: %w", err))

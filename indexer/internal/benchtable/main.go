@@ -140,6 +140,13 @@ func table(command string, rs map[string]result) string {
 			c.what, num(r["blocks"]), num(r["txs/block"]), num(r["ingest-blocks/s"]), num(r["ingest-txs/s"]),
 			num(r["ingest-cpu-µs/block"]), num(r["ingest-peer-cpu-µs/block"]), num(r["delivery-blocks/s"]),
 			num(r["delivery-cpu-µs/block"]), num(r["delivery-peer-cpu-µs/block"]), num(r["ingest/delivery"]))
+		if r["floor-blocks/s"] != 0 {
+			fmt.Fprintf(&b, "| the storage floor: the same blocks from the peer, decoded, and as each block's one synced batch the rows ingest wrote for it (%s rows, %s bytes a block; recorded), nothing read or built | %s blocks/s; CPU a block: %s µs here + %s µs the peer | the same raw delivery | floor/delivery **%s**: the most ingest can reach here | — |\n",
+				num(r["rows/block"]), num(r["row-bytes/block"]), num(r["floor-blocks/s"]), num(r["floor-cpu-µs/block"]),
+				num(r["floor-peer-cpu-µs/block"]), num(r["floor/delivery"]))
+			fmt.Fprintf(&b, "| the same floor for the state mirror alone (%s rows a block and the checkpoint; no history, secondary indexes, facts or indicators) | %s blocks/s; CPU a block: %s µs here | the same raw delivery | mirror-floor/delivery %s | — |\n",
+				num(r["mirror-rows/block"]), num(r["mirror-floor-blocks/s"]), num(r["mirror-floor-cpu-µs/block"]), num(r["mirror-floor/delivery"]))
+		}
 		fmt.Fprintf(&b, "| the same from block files (`index capture`) | %s blocks/s | the files read and decoded: %s blocks/s | ingest/read %s | — |\n",
 			num(r["file-ingest-blocks/s"]), num(r["file-read-blocks/s"]), num(r["file-ingest/read"]))
 	}
