@@ -80,7 +80,7 @@ bench: fabric build
 bench-indexer: fabric build
 	{ $(GO) test -run '^$$' -bench 'BenchmarkReplay$$' -benchtime 1x ./indexer/ && \
 	  $(GO) test -run '^$$' -bench 'BenchmarkIngestRealBlocks$$' -benchtime 50x ./indexer/ && \
-	  network/with-network.sh $(GO) test -tags integration -run '^$$' -bench 'BenchmarkIndex' -benchtime 3x -timeout 30m ./cli/; } \
+	  network/with-network.sh $(GO) test -tags integration -run '^$$' -bench 'BenchmarkIndex' -benchtime 10x -timeout 30m ./cli/; } \
 	  | $(GO) run ./indexer/internal/benchtable -command 'make bench-indexer'
 
 ## chaos: the full fault tests (docs/CHAOS.md): a Raft orderer and a peer
