@@ -127,14 +127,8 @@ func (db *DB) resetTip() {
 // says so) and on error (nothing built, the tip unchanged). Callers hold
 // applyMu.
 func (db *DB) build(b *common.Block, pb *ParsedBlock, prep [][]preparedWrite, start time.Time) (*builtBlock, ApplyResult, error) {
-	db.mu.RLock()
-	closed, broken := db.closed, db.broken
-	db.mu.RUnlock()
-	if closed {
-		return nil, ApplyResult{}, ErrClosed
-	}
-	if broken != nil {
-		return nil, ApplyResult{}, broken
+	if err := db.writable(); err != nil {
+		return nil, ApplyResult{}, err
 	}
 	if b.GetHeader() == nil {
 		return nil, ApplyResult{}, fmt.Errorf("apply block: no header: %w", ErrMalformed)
@@ -231,6 +225,17 @@ func (db *DB) build(b *common.Block, pb *ParsedBlock, prep [][]preparedWrite, st
 	db.pending = append(db.pending, bb)
 	db.pendMu.Unlock()
 	return bb, res, nil
+}
+
+// writable returns ErrClosed once the index is closed, the failed sync
+// that stopped it if one did, else nil.
+func (db *DB) writable() error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed {
+		return ErrClosed
+	}
+	return db.broken
 }
 
 // commit commits a built block with Sync and publishes it (Apply's way:

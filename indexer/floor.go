@@ -133,6 +133,9 @@ func (db *DB) StoreRecorded(ctx context.Context, src BlockSource, height uint64,
 // buildRecorded is build for StoreRecorded: block b's batch is its
 // recorded rows. Callers hold applyMu.
 func (db *DB) buildRecorded(rec *RowRecording, pb *ParsedBlock) (*builtBlock, error) {
+	if err := db.writable(); err != nil {
+		return nil, err
+	}
 	tip := db.tip
 	if pb == nil {
 		return nil, fmt.Errorf("store recorded block %d: does not decode: %w", tip.height, ErrMalformed)
