@@ -82,7 +82,7 @@ type builtBlock struct {
 	rows  map[string]rowWrite // not modified once built
 	// sorted, for a block StoreRecorded writes, are its rows in key
 	// order, and rows is nil.
-	sorted []recordedRow
+	sorted []sortedRow
 	res    ApplyResult
 	tip    chainTip // after this block
 	start  time.Time
@@ -505,44 +505,19 @@ func (a *applier) del(k []byte) { a.r.cur[string(k)] = rowWrite{del: true} }
 
 // makeBatch makes the Pebble batch of a built block: its rows, in key
 // order. Follow makes it in its writer goroutine, beside the next blocks
-// being built (which read bb.rows too, never writing it).
+// being built (which read bb.rows too, never writing it). A block
+// StoreRecorded writes comes with its rows sorted already.
 func (db *DB) makeBatch(bb *builtBlock) error {
-	if bb.sorted != nil {
-		return db.makeSortedBatch(bb)
+	rows := bb.sorted
+	if rows == nil {
+		rows = sortedRows(bb.rows)
 	}
-	ks := make([]string, 0, len(bb.rows))
 	size := 0
-	for k, w := range bb.rows {
-		ks = append(ks, k)
-		size += len(k) + len(w.v) + 16
-	}
-	slices.Sort(ks)
-	b := db.pdb.NewBatchWithSize(size)
-	for _, k := range ks {
-		var err error
-		if w := bb.rows[k]; w.del {
-			err = b.Delete([]byte(k), nil)
-		} else {
-			err = b.Set([]byte(k), w.v, nil)
-		}
-		if err != nil {
-			b.Close()
-			return fmt.Errorf("apply block %d: batch: %w", bb.res.Block, err)
-		}
-	}
-	bb.batch = b
-	return nil
-}
-
-// makeSortedBatch makes the batch of a block StoreRecorded writes, from
-// rows already in key order.
-func (db *DB) makeSortedBatch(bb *builtBlock) error {
-	size := 0
-	for _, r := range bb.sorted {
+	for _, r := range rows {
 		size += len(r.key) + len(r.w.v) + 16
 	}
 	b := db.pdb.NewBatchWithSize(size)
-	for _, r := range bb.sorted {
+	for _, r := range rows {
 		var err error
 		if r.w.del {
 			err = b.Delete([]byte(r.key), nil)
@@ -556,6 +531,28 @@ func (db *DB) makeSortedBatch(bb *builtBlock) error {
 	}
 	bb.batch = b
 	return nil
+}
+
+// sortedRow is one row of a block's batch.
+type sortedRow struct {
+	key string
+	w   rowWrite
+}
+
+// sortedRows returns a block's rows in key order.
+func sortedRows(rows map[string]rowWrite) []sortedRow {
+	// The keys are sorted alone: sorting the rows with a comparison
+	// function cost ingest 1-10 % more CPU (in process, 4 alternations).
+	ks := make([]string, 0, len(rows))
+	for k := range rows {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	rs := make([]sortedRow, len(ks))
+	for i, k := range ks {
+		rs[i] = sortedRow{k, rows[k]}
+	}
+	return rs
 }
 
 // closeBatch releases the block's batch, if made.

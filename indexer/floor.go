@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/countycredit/creditledger/indexer/keys"
@@ -27,17 +26,12 @@ import (
 // DB (RecordRows), in key order. It is safe for use by one DB at a time.
 type RowRecording struct {
 	mu     sync.Mutex
-	blocks map[uint64][]recordedRow
-}
-
-type recordedRow struct {
-	key string
-	w   rowWrite
+	blocks map[uint64][]sortedRow
 }
 
 // NewRowRecording returns an empty recording.
 func NewRowRecording() *RowRecording {
-	return &RowRecording{blocks: map[uint64][]recordedRow{}}
+	return &RowRecording{blocks: map[uint64][]sortedRow{}}
 }
 
 // RecordRows makes db keep the rows of each block it builds from now on in
@@ -49,13 +43,9 @@ func (db *DB) RecordRows(rec *RowRecording) {
 	db.applyMu.Unlock()
 }
 
-// record keeps bb's rows, in key order, under block n.
+// record keeps a block's rows, in key order, under block n.
 func (rec *RowRecording) record(n uint64, rows map[string]rowWrite) {
-	rs := make([]recordedRow, 0, len(rows))
-	for k, w := range rows {
-		rs = append(rs, recordedRow{k, w})
-	}
-	slices.SortFunc(rs, func(a, b recordedRow) int { return strings.Compare(a.key, b.key) })
+	rs := sortedRows(rows)
 	rec.mu.Lock()
 	rec.blocks[n] = rs
 	rec.mu.Unlock()
@@ -100,7 +90,7 @@ func (rec *RowRecording) MirrorOnly() *RowRecording {
 	out := NewRowRecording()
 	cp := string(keys.Meta{Name: keys.MetaCheckpoint}.Encode(nil))
 	for n, rs := range rec.blocks {
-		out.blocks[n] = slices.DeleteFunc(slices.Clone(rs), func(r recordedRow) bool {
+		out.blocks[n] = slices.DeleteFunc(slices.Clone(rs), func(r sortedRow) bool {
 			return !isMirrorRow(r.key) && r.key != cp
 		})
 	}
