@@ -157,17 +157,8 @@ func (db *DB) build(b *common.Block, pb *ParsedBlock, prep [][]preparedWrite, st
 		res.Skipped = true
 		return nil, res, nil
 	}
-	if n > tip.height {
-		return nil, res, fmt.Errorf("apply block %d: the next block is %d: %w", n, tip.height, ErrGap)
-	}
-	if tip.height == 0 {
-		if len(b.Header.PreviousHash) != 0 {
-			return nil, res, fmt.Errorf("apply block 0: previous hash %x, block 0 has none: %w",
-				short(b.Header.PreviousHash), ErrHashChain)
-		}
-	} else if !bytes.Equal(b.Header.PreviousHash, tip.cp.Hash) {
-		return nil, res, fmt.Errorf("apply block %d: previous hash %x does not match block %d's hash %x: %w",
-			n, short(b.Header.PreviousHash), tip.cp.Block, short(tip.cp.Hash), ErrHashChain)
+	if err := tip.next(n, b.Header.PreviousHash); err != nil {
+		return nil, res, fmt.Errorf("apply %w", err)
 	}
 	if pb == nil || pb.Number != n {
 		var err error
@@ -225,6 +216,23 @@ func (db *DB) build(b *common.Block, pb *ParsedBlock, prep [][]preparedWrite, st
 	db.pending = append(db.pending, bb)
 	db.pendMu.Unlock()
 	return bb, res, nil
+}
+
+// next checks that block n, whose header carries previous hash prev, is
+// the one to build on the tip: the next number (ErrGap), chained on the
+// tip's hash, or with no previous hash if it is block 0 (ErrHashChain).
+// Its errors start "block n: ".
+func (tip chainTip) next(n uint64, prev []byte) error {
+	switch {
+	case n != tip.height:
+		return fmt.Errorf("block %d: the next block is %d: %w", n, tip.height, ErrGap)
+	case n == 0 && len(prev) != 0:
+		return fmt.Errorf("block 0: previous hash %x, block 0 has none: %w", short(prev), ErrHashChain)
+	case n > 0 && !bytes.Equal(prev, tip.cp.Hash):
+		return fmt.Errorf("block %d: previous hash %x does not match block %d's hash %x: %w",
+			n, short(prev), tip.cp.Block, short(tip.cp.Hash), ErrHashChain)
+	}
+	return nil
 }
 
 // writable returns ErrClosed once the index is closed, the failed sync

@@ -1,7 +1,6 @@
 package indexer
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -130,11 +129,8 @@ func (db *DB) buildRecorded(rec *RowRecording, pb *ParsedBlock) (*builtBlock, er
 	if pb == nil {
 		return nil, fmt.Errorf("store recorded block %d: does not decode: %w", tip.height, ErrMalformed)
 	}
-	if pb.Number != tip.height {
-		return nil, fmt.Errorf("store recorded block %d: the next block is %d: %w", pb.Number, tip.height, ErrGap)
-	}
-	if tip.height > 0 && !bytes.Equal(pb.PreviousHash, tip.cp.Hash) {
-		return nil, fmt.Errorf("store recorded block %d: previous hash does not match block %d's: %w", pb.Number, tip.cp.Block, ErrHashChain)
+	if err := tip.next(pb.Number, pb.PreviousHash); err != nil {
+		return nil, fmt.Errorf("store recorded %w", err)
 	}
 	rec.mu.Lock()
 	rows, ok := rec.blocks[pb.Number]
